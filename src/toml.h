@@ -35,19 +35,19 @@ enum toml_type {
 
 struct toml_value {
 	enum toml_type type;
-	char *str;       /* TOML_STRING: NUL-terminated, never contains NUL;
+	char *str;	   /* TOML_STRING: NUL-terminated, never contains NUL;
 			  * NULL for other types */
-	bool boolean;    /* TOML_BOOL */
+	bool boolean;	   /* TOML_BOOL */
 	long long integer; /* TOML_INT */
-	char **items;    /* TOML_ARRAY: n_items strings, then NULL, so
+	char **items;	   /* TOML_ARRAY: n_items strings, then NULL, so
 			  * items can go straight to execvp(); never NULL,
 			  * even for an empty array */
 	size_t n_items;
 };
 
 struct toml_entry {
-	char *key;       /* the key as written, unquoted */
-	int line;        /* 1-based line of the key */
+	char *key; /* the key as written, unquoted */
+	int line;  /* 1-based line of the key */
 	struct toml_value value;
 };
 
@@ -57,10 +57,10 @@ struct toml_doc {
 };
 
 struct toml_error {
-	int line;        /* 1-based line where the problem is */
-	char key[128];   /* the key concerned, or "" when there is none
+	int line;      /* 1-based line where the problem is */
+	char key[128]; /* the key concerned, or "" when there is none
 			  * (cut at a UTF-8 boundary if longer) */
-	char msg[256];   /* what is wrong, lower case, no trailing period */
+	char msg[256]; /* what is wrong, lower case, no trailing period */
 };
 
 /* toml_parse() - parse @len bytes of @text into @doc

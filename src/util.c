@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 /* util_verr() - the one place that formats messages for the user */
-static void util_verr(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void util_verr(const char *fmt,
+							    va_list ap)
 {
 	fputs("childflow: ", stderr);
 	vfprintf(stderr, fmt, ap);

@@ -16,20 +16,20 @@
 
 #include "policy/cidr.h"
 
-#define DNSMSG_NAME_MAX 255    /* presentation form, no trailing dot, + NUL */
-#define DNSMSG_MAX_IPS 32      /* answer addresses kept per response */
-#define DNSMSG_MAX_NAMES 8     /* CNAME chain names kept per response */
-#define DNSMSG_UDP_MAX 65535
+#define DNSMSG_NAME_MAX	 255 /* presentation form, no trailing dot, + NUL */
+#define DNSMSG_MAX_IPS	 32  /* answer addresses kept per response */
+#define DNSMSG_MAX_NAMES 8   /* CNAME chain names kept per response */
+#define DNSMSG_UDP_MAX	 65535
 
-#define DNS_TYPE_A 1
-#define DNS_TYPE_CNAME 5
-#define DNS_TYPE_AAAA 28
-#define DNS_CLASS_IN 1
-#define DNS_RCODE_NOERROR 0
-#define DNS_RCODE_FORMERR 1
+#define DNS_TYPE_A	   1
+#define DNS_TYPE_CNAME	   5
+#define DNS_TYPE_AAAA	   28
+#define DNS_CLASS_IN	   1
+#define DNS_RCODE_NOERROR  0
+#define DNS_RCODE_FORMERR  1
 #define DNS_RCODE_SERVFAIL 2
 #define DNS_RCODE_NXDOMAIN 3
-#define DNS_RCODE_REFUSED 5
+#define DNS_RCODE_REFUSED  5
 
 struct dnsmsg_question {
 	uint16_t id;
@@ -37,7 +37,8 @@ struct dnsmsg_question {
 	uint8_t opcode;
 	uint8_t rcode;
 	uint16_t qdcount;
-	char qname[DNSMSG_NAME_MAX + 1]; /* lower-case, no trailing dot; "" for the root */
+	char qname[DNSMSG_NAME_MAX +
+		   1]; /* lower-case, no trailing dot; "" for the root */
 	uint16_t qtype;
 	uint16_t qclass;
 	size_t question_end; /* offset just past the first question */

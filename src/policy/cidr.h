@@ -18,7 +18,7 @@ struct ipaddr {
 };
 
 struct cidr {
-	struct ipaddr addr; /* host bits cleared */
+	struct ipaddr addr;  /* host bits cleared */
 	unsigned int prefix; /* 0..32 or 0..128 */
 };
 

@@ -16,9 +16,10 @@ enum proxy_scheme {
 
 struct proxy_uri {
 	enum proxy_scheme scheme;
-	char host[256];      /* a name, an IPv4 literal, or an IPv6 literal without brackets */
+	char host
+		[256]; /* a name, an IPv4 literal, or an IPv6 literal without brackets */
 	unsigned short port; /* 1..65535 */
-	char user[256];      /* "" when the URI has none (percent-decoded) */
+	char user[256];	     /* "" when the URI has none (percent-decoded) */
 	char password[256];  /* "" when the URI has none (percent-decoded) */
 	int has_userinfo;    /* 1 when user[:password]@ was present */
 };
@@ -32,7 +33,8 @@ struct proxy_uri {
  * @out is written only on success.
  * Return: 0, or -1 with a reason in @err that never contains the password.
  */
-int proxy_uri_parse(const char *s, struct proxy_uri *out, char *err, size_t errlen);
+int proxy_uri_parse(const char *s, struct proxy_uri *out, char *err,
+		    size_t errlen);
 
 /* proxy_scheme_name() - "http", "https", "socks5" or "socks5h" ("unknown"
  * for a value outside the enum)

@@ -17,15 +17,15 @@
 #include "config.h"
 
 /* Addresses of DESIGN.md, "Addresses seen by the child" */
-#define SANDBOX_ADDR4 "10.0.2.100"
-#define SANDBOX_GW4 "10.0.2.2"
-#define SANDBOX_DNS4 "10.0.2.3"
-#define SANDBOX_ADDR6 "fd00::100"
-#define SANDBOX_GW6 "fd00::2"
-#define SANDBOX_DNS6 "fd00::3"
-#define SANDBOX_PREFIX4 24
-#define SANDBOX_PREFIX6 64
-#define SANDBOX_MTU 65520
+#define SANDBOX_ADDR4	 "10.0.2.100"
+#define SANDBOX_GW4	 "10.0.2.2"
+#define SANDBOX_DNS4	 "10.0.2.3"
+#define SANDBOX_ADDR6	 "fd00::100"
+#define SANDBOX_GW6	 "fd00::2"
+#define SANDBOX_DNS6	 "fd00::3"
+#define SANDBOX_PREFIX4	 24
+#define SANDBOX_PREFIX6	 64
+#define SANDBOX_MTU	 65520
 #define SANDBOX_TUN_NAME "tun0"
 
 struct sandbox {
