@@ -46,6 +46,17 @@ void util_assert_fail(const char *expr, const char *file, int line)
 	abort();
 }
 
+void util_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);

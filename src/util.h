@@ -33,6 +33,18 @@ void die(int status, const char *fmt, ...)
 void util_assert_fail(const char *expr, const char *file, int line)
 	__attribute__((noreturn));
 
+/* util_errf() - format a reason for a caller's error buffer @err (of
+ * @errlen bytes; either may be NULL/0, then nothing is written)
+ */
+void util_errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* util_is_space() - ASCII white space, independent of the locale */
+static inline bool util_is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 /* Allocation that cannot fail: out of memory ends the run (status 125) */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "policy/cidr.h"
+#include "util.h"
 
 #define IP_EXPECTED                                                        \
 	"expected an IPv4 address like 192.0.2.1 or an IPv6 address like " \
@@ -24,25 +25,6 @@
  * that an over-long input is reported as malformed rather than truncated.
  */
 #define IP_TEXT_MAX (INET6_ADDRSTRLEN + 16)
-
-/* ip_err() - format a reason into @err, if the caller gave room for one */
-__attribute__((format(printf, 3, 4))) static void
-ip_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* ip_is_space() - ASCII white space, independent of the locale */
-static bool ip_is_space(char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
 
 /* ip_max_prefix() - 32 for IPv4, 128 for IPv6, 0 for anything else */
 static unsigned int ip_max_prefix(int family)
@@ -81,22 +63,23 @@ static int ip_parse_n(const char *s, size_t n, struct ipaddr *out, char *err,
 	bool v4chars = true;
 
 	if (n == 0) {
-		ip_err(err, errlen, "empty address, " IP_EXPECTED);
+		util_errf(err, errlen, "empty address, " IP_EXPECTED);
 		return -1;
 	}
-	if (ip_is_space(s[0]) || ip_is_space(s[n - 1])) {
-		ip_err(err, errlen,
-		       "unexpected white space around the address");
+	if (util_is_space(s[0]) || util_is_space(s[n - 1])) {
+		util_errf(err, errlen,
+			  "unexpected white space around the address");
 		return -1;
 	}
 	if (s[0] == '[' || s[n - 1] == ']') {
-		ip_err(err, errlen,
-		       "unexpected brackets, write the IPv6 address without them like 2001:db8::1");
+		util_errf(
+			err, errlen,
+			"unexpected brackets, write the IPv6 address without them like 2001:db8::1");
 		return -1;
 	}
 	if (memchr(s, '%', n)) {
-		ip_err(err, errlen,
-		       "IPv6 zone ids (like %%eth0) are not supported");
+		util_errf(err, errlen,
+			  "IPv6 zone ids (like %%eth0) are not supported");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -123,13 +106,14 @@ static int ip_parse_n(const char *s, size_t n, struct ipaddr *out, char *err,
 
 bad:
 	if (memchr(s, ':', n))
-		ip_err(err, errlen,
-		       "expected an IPv6 address like 2001:db8::1");
+		util_errf(err, errlen,
+			  "expected an IPv6 address like 2001:db8::1");
 	else if (v4chars)
-		ip_err(err, errlen,
-		       "expected an IPv4 address like 192.0.2.1 (four numbers from 0 to 255)");
+		util_errf(
+			err, errlen,
+			"expected an IPv4 address like 192.0.2.1 (four numbers from 0 to 255)");
 	else
-		ip_err(err, errlen, "%s", IP_EXPECTED);
+		util_errf(err, errlen, "%s", IP_EXPECTED);
 	return -1;
 }
 
@@ -137,7 +121,7 @@ bad:
 int ip_parse(const char *s, struct ipaddr *out, char *err, size_t errlen)
 {
 	if (!s || !out) {
-		ip_err(err, errlen, "%s", IP_EXPECTED);
+		util_errf(err, errlen, "%s", IP_EXPECTED);
 		return -1;
 	}
 	return ip_parse_n(s, strlen(s), out, err, errlen);
@@ -153,22 +137,25 @@ static int cidr_parse_prefix(const char *s, unsigned int max, unsigned int *out,
 	const char *p;
 
 	if (!*s) {
-		ip_err(err, errlen,
-		       "missing prefix length after '/' (expected 0-%u)", max);
+		util_errf(err, errlen,
+			  "missing prefix length after '/' (expected 0-%u)",
+			  max);
 		return -1;
 	}
 	for (p = s; *p; p++) {
 		if (*p < '0' || *p > '9') {
-			ip_err(err, errlen,
-			       "prefix length must be a decimal number (expected 0-%u)",
-			       max);
+			util_errf(
+				err, errlen,
+				"prefix length must be a decimal number (expected 0-%u)",
+				max);
 			return -1;
 		}
 	}
 	if (s[0] == '0' && s[1]) {
-		ip_err(err, errlen,
-		       "prefix length must not have leading zeros (expected 0-%u)",
-		       max);
+		util_errf(
+			err, errlen,
+			"prefix length must not have leading zeros (expected 0-%u)",
+			max);
 		return -1;
 	}
 	for (p = s; *p; p++) {
@@ -177,8 +164,8 @@ static int cidr_parse_prefix(const char *s, unsigned int max, unsigned int *out,
 			break;
 	}
 	if (v > max) {
-		ip_err(err, errlen,
-		       "prefix length is out of range (expected 0-%u)", max);
+		util_errf(err, errlen,
+			  "prefix length is out of range (expected 0-%u)", max);
 		return -1;
 	}
 	*out = v;
@@ -209,7 +196,7 @@ int cidr_parse(const char *s, struct cidr *out, char *err, size_t errlen)
 	struct cidr c;
 
 	if (!s || !out) {
-		ip_err(err, errlen, "%s", IP_EXPECTED);
+		util_errf(err, errlen, "%s", IP_EXPECTED);
 		return -1;
 	}
 	memset(&c, 0, sizeof(c));
@@ -222,7 +209,8 @@ int cidr_parse(const char *s, struct cidr *out, char *err, size_t errlen)
 		return 0;
 	}
 	if (slash == s) {
-		ip_err(err, errlen, "missing address before '/', " IP_EXPECTED);
+		util_errf(err, errlen,
+			  "missing address before '/', " IP_EXPECTED);
 		return -1;
 	}
 	if (ip_parse_n(s, (size_t)(slash - s), &c.addr, err, errlen))

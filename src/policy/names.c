@@ -14,31 +14,13 @@
 #include <string.h>
 
 #include "policy/names.h"
+#include "util.h"
 
 #define DOMAIN_LABEL_MAX 63
 
 /* Labels longer than this are shown shortened, with "..." */
 #define DOMAIN_SHOW_MAX	 24
 #define DOMAIN_SHOW_HEAD 20
-
-/* domain_err() - format a reason into @err, if the caller gave room for one */
-__attribute__((format(printf, 3, 4))) static void
-domain_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* domain_is_space() - ASCII white space, independent of the locale */
-static bool domain_is_space(char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
 
 /* domain_lower() - ASCII lower case, independent of the locale */
 static char domain_lower(char c)
@@ -92,7 +74,7 @@ static int domain_check_label(const char *p, size_t n, char *err, size_t errlen)
 	}
 	if (bad) {
 		domain_show_label(p, n, show);
-		domain_err(
+		util_errf(
 			err, errlen,
 			"label '%s' may hold only a-z, 0-9 and '-'%s", show,
 			non_ascii
@@ -102,14 +84,14 @@ static int domain_check_label(const char *p, size_t n, char *err, size_t errlen)
 	}
 	if (n > DOMAIN_LABEL_MAX) {
 		domain_show_label(p, n, show);
-		domain_err(err, errlen, "label '%s' is longer than %d bytes",
-			   show, DOMAIN_LABEL_MAX);
+		util_errf(err, errlen, "label '%s' is longer than %d bytes",
+			  show, DOMAIN_LABEL_MAX);
 		return -1;
 	}
 	if (p[0] == '-' || p[n - 1] == '-') {
 		domain_show_label(p, n, show);
-		domain_err(err, errlen,
-			   "label '%s' must not start or end with '-'", show);
+		util_errf(err, errlen,
+			  "label '%s' must not start or end with '-'", show);
 		return -1;
 	}
 	return 0;
@@ -125,12 +107,12 @@ static void domain_wildcard_err(const char *rest, char *err, size_t errlen)
 
 	if (rest && !strchr(rest, '*') &&
 	    domain_normalize(rest, name, NULL, 0) == 0)
-		domain_err(
+		util_errf(
 			err, errlen,
 			"wildcards are not supported, write '%s' to match it and its subdomains",
 			name);
 	else
-		domain_err(err, errlen, "wildcards ('*') are not supported");
+		util_errf(err, errlen, "wildcards ('*') are not supported");
 }
 
 /* domain_normalize() - trim, drop trailing dots, lower-case and validate
@@ -142,19 +124,19 @@ int domain_normalize(const char *in, char *out, char *err, size_t errlen)
 	size_t i, n;
 
 	if (!in || !out) {
-		domain_err(err, errlen, "empty domain");
+		util_errf(err, errlen, "empty domain");
 		return -1;
 	}
 	start = in;
-	while (domain_is_space(*start))
+	while (util_is_space(*start))
 		start++;
 	end = start + strlen(start);
-	while (end > start && domain_is_space(end[-1]))
+	while (end > start && util_is_space(end[-1]))
 		end--;
 	while (end > start && end[-1] == '.')
 		end--;
 	if (end == start) {
-		domain_err(err, errlen, "empty domain");
+		util_errf(err, errlen, "empty domain");
 		return -1;
 	}
 	n = (size_t)(end - start);
@@ -166,7 +148,7 @@ int domain_normalize(const char *in, char *out, char *err, size_t errlen)
 		return -1;
 	}
 	if (start[0] == '.') {
-		domain_err(err, errlen, "domain must not start with a dot");
+		util_errf(err, errlen, "domain must not start with a dot");
 		return -1;
 	}
 
@@ -175,7 +157,7 @@ int domain_normalize(const char *in, char *out, char *err, size_t errlen)
 		if (p < end && *p != '.')
 			continue;
 		if (p == label) {
-			domain_err(
+			util_errf(
 				err, errlen,
 				"domain has an empty label (two dots in a row)");
 			return -1;
@@ -187,8 +169,8 @@ int domain_normalize(const char *in, char *out, char *err, size_t errlen)
 		label = p + 1;
 	}
 	if (n > DOMAIN_MAX) {
-		domain_err(err, errlen, "domain is longer than %d bytes",
-			   DOMAIN_MAX);
+		util_errf(err, errlen, "domain is longer than %d bytes",
+			  DOMAIN_MAX);
 		return -1;
 	}
 

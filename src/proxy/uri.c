@@ -21,6 +21,7 @@
 #include "policy/cidr.h"
 #include "policy/names.h"
 #include "proxy/uri.h"
+#include "util.h"
 
 #define PROXY_URI_FORM	      "expected scheme://host:port"
 #define PROXY_URI_SCHEMES     "expected http, https, socks5 or socks5h"
@@ -35,19 +36,6 @@ static const char *const proxy_scheme_names[] = {
 
 #define PROXY_SCHEME_COUNT \
 	(sizeof(proxy_scheme_names) / sizeof(proxy_scheme_names[0]))
-
-/* proxy_uri_err() - format a reason into @err, if the caller gave room */
-__attribute__((format(printf, 3, 4))) static void
-proxy_uri_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* proxy_uri_lower() - ASCII lower case, independent of the locale */
 static char proxy_uri_lower(char c)
@@ -112,11 +100,11 @@ static int proxy_scheme_parse(const char *s, size_t n, enum proxy_scheme *out,
 			plain = false;
 	}
 	if (plain)
-		proxy_uri_err(err, errlen, "unsupported scheme '%.*s' (%s)",
-			      (int)n, s, PROXY_URI_SCHEMES);
+		util_errf(err, errlen, "unsupported scheme '%.*s' (%s)", (int)n,
+			  s, PROXY_URI_SCHEMES);
 	else
-		proxy_uri_err(err, errlen, "unsupported scheme (%s)",
-			      PROXY_URI_SCHEMES);
+		util_errf(err, errlen, "unsupported scheme (%s)",
+			  PROXY_URI_SCHEMES);
 	return -1;
 }
 
@@ -137,7 +125,7 @@ static int proxy_uri_decode(const char *p, const char *end, char *dst,
 
 			if (end - p < 3 || (hi = proxy_uri_hex(p[1])) < 0 ||
 			    (lo = proxy_uri_hex(p[2])) < 0) {
-				proxy_uri_err(
+				util_errf(
 					err, errlen,
 					"bad percent-escape in %s (expected %%XX with two hex digits)",
 					what);
@@ -145,8 +133,8 @@ static int proxy_uri_decode(const char *p, const char *end, char *dst,
 			}
 			c = (char)(hi * 16 + lo);
 			if (!c) {
-				proxy_uri_err(err, errlen,
-					      "%s must not contain %%00", what);
+				util_errf(err, errlen,
+					  "%s must not contain %%00", what);
 				return -1;
 			}
 			p += 3;
@@ -154,9 +142,8 @@ static int proxy_uri_decode(const char *p, const char *end, char *dst,
 			p++;
 		}
 		if (n + 1 >= dstlen) {
-			proxy_uri_err(err, errlen,
-				      "%s is longer than %zu bytes", what,
-				      dstlen - 1);
+			util_errf(err, errlen, "%s is longer than %zu bytes",
+				  what, dstlen - 1);
 			return -1;
 		}
 		dst[n++] = c;
@@ -174,10 +161,10 @@ static int proxy_uri_userinfo(const char *p, const char *end,
 
 	if (user_end == p) {
 		if (colon && colon + 1 < end)
-			proxy_uri_err(err, errlen,
-				      "a password needs a user name before it");
+			util_errf(err, errlen,
+				  "a password needs a user name before it");
 		else
-			proxy_uri_err(
+			util_errf(
 				err, errlen,
 				"empty user name before '@' (write scheme://user[:password]@host:port)");
 		return -1;
@@ -199,12 +186,12 @@ static int proxy_uri_port(const char *p, const char *end, unsigned short *port,
 	unsigned long v = 0;
 
 	if (p == end) {
-		proxy_uri_err(err, errlen, "missing port (%s)", PROXY_URI_FORM);
+		util_errf(err, errlen, "missing port (%s)", PROXY_URI_FORM);
 		return -1;
 	}
 	for (; p < end; p++) {
 		if (*p < '0' || *p > '9') {
-			proxy_uri_err(
+			util_errf(
 				err, errlen,
 				"port must be a decimal number from 1 to 65535");
 			return -1;
@@ -213,8 +200,8 @@ static int proxy_uri_port(const char *p, const char *end, unsigned short *port,
 			v = v * 10 + (unsigned long)(*p - '0');
 	}
 	if (v < 1 || v > 65535) {
-		proxy_uri_err(err, errlen,
-			      "port is out of range (expected 1-65535)");
+		util_errf(err, errlen,
+			  "port is out of range (expected 1-65535)");
 		return -1;
 	}
 	*port = (unsigned short)v;
@@ -230,7 +217,7 @@ static int proxy_uri_ipv6(const char *p, const char *end, struct proxy_uri *u,
 	struct ipaddr a;
 
 	if (n >= sizeof(text)) {
-		proxy_uri_err(
+		util_errf(
 			err, errlen,
 			"invalid host: expected an IPv6 address like 2001:db8::1 in brackets");
 		return -1;
@@ -242,22 +229,21 @@ static int proxy_uri_ipv6(const char *p, const char *end, struct proxy_uri *u,
 		 * about IPv4 or brackets, which would confuse here
 		 */
 		if (memchr(text, '%', n))
-			proxy_uri_err(err, errlen, "invalid host: %s", why);
+			util_errf(err, errlen, "invalid host: %s", why);
 		else
-			proxy_uri_err(
+			util_errf(
 				err, errlen,
 				"invalid host: expected an IPv6 address like 2001:db8::1 in brackets");
 		return -1;
 	}
 	if (a.family != AF_INET6) {
-		proxy_uri_err(
+		util_errf(
 			err, errlen,
 			"invalid host: only IPv6 addresses go in brackets, write IPv4 addresses without them");
 		return -1;
 	}
 	if (!inet_ntop(AF_INET6, &a.v6, u->host, sizeof(u->host))) {
-		proxy_uri_err(err, errlen,
-			      "invalid host: cannot format address");
+		util_errf(err, errlen, "invalid host: cannot format address");
 		return -1;
 	}
 	return 0;
@@ -272,19 +258,19 @@ static int proxy_uri_host(const char *p, const char *end, struct proxy_uri *u,
 	bool v4chars = true, digits = false;
 
 	if (!n) {
-		proxy_uri_err(err, errlen, "missing host (%s)", PROXY_URI_FORM);
+		util_errf(err, errlen, "missing host (%s)", PROXY_URI_FORM);
 		return -1;
 	}
 	if (memchr(p, ':', n)) {
-		proxy_uri_err(
+		util_errf(
 			err, errlen,
 			"unexpected ':' in host (write an IPv6 address in brackets, like [2001:db8::1]:1080)");
 		return -1;
 	}
 	if (n >= sizeof(text)) {
-		proxy_uri_err(err, errlen,
-			      "invalid host: domain is longer than %d bytes",
-			      DOMAIN_MAX);
+		util_errf(err, errlen,
+			  "invalid host: domain is longer than %d bytes",
+			  DOMAIN_MAX);
 		return -1;
 	}
 	memcpy(text, p, n);
@@ -302,13 +288,13 @@ static int proxy_uri_host(const char *p, const char *end, struct proxy_uri *u,
 
 		if (ip_parse(text, &a, why, sizeof(why)) ||
 		    !inet_ntop(AF_INET, &a.v4, u->host, sizeof(u->host))) {
-			proxy_uri_err(err, errlen, "invalid host: %s", why);
+			util_errf(err, errlen, "invalid host: %s", why);
 			return -1;
 		}
 		return 0;
 	}
 	if (domain_normalize(text, u->host, why, sizeof(why))) {
-		proxy_uri_err(err, errlen, "invalid host: %s", why);
+		util_errf(err, errlen, "invalid host: %s", why);
 		return -1;
 	}
 	return 0;
@@ -321,25 +307,25 @@ static int proxy_uri_hostport(const char *p, const char *end,
 	const char *colon;
 
 	if (p == end) {
-		proxy_uri_err(err, errlen, "missing host (%s)", PROXY_URI_FORM);
+		util_errf(err, errlen, "missing host (%s)", PROXY_URI_FORM);
 		return -1;
 	}
 	if (*p == '[') {
 		const char *close = memchr(p, ']', (size_t)(end - p));
 
 		if (!close) {
-			proxy_uri_err(err, errlen,
-				      "missing ']' after the IPv6 address");
+			util_errf(err, errlen,
+				  "missing ']' after the IPv6 address");
 			return -1;
 		}
 		if (close + 1 == end) {
-			proxy_uri_err(err, errlen, "missing port (%s)",
-				      PROXY_URI_FORM);
+			util_errf(err, errlen, "missing port (%s)",
+				  PROXY_URI_FORM);
 			return -1;
 		}
 		if (close[1] != ':') {
-			proxy_uri_err(err, errlen,
-				      "expected ':' and a port after ']'");
+			util_errf(err, errlen,
+				  "expected ':' and a port after ']'");
 			return -1;
 		}
 		if (proxy_uri_ipv6(p + 1, close, u, err, errlen))
@@ -349,7 +335,7 @@ static int proxy_uri_hostport(const char *p, const char *end,
 
 	colon = proxy_uri_find_last(p, end, ':');
 	if (!colon) {
-		proxy_uri_err(err, errlen, "missing port (%s)", PROXY_URI_FORM);
+		util_errf(err, errlen, "missing port (%s)", PROXY_URI_FORM);
 		return -1;
 	}
 	if (proxy_uri_host(p, colon, u, err, errlen))
@@ -365,13 +351,13 @@ static int proxy_uri_rest(const char *p, char *err, size_t errlen)
 	if (!*p)
 		return 0;
 	if (*p == '?')
-		proxy_uri_err(err, errlen,
-			      "a query ('?') is not allowed in a proxy URI");
+		util_errf(err, errlen,
+			  "a query ('?') is not allowed in a proxy URI");
 	else if (*p == '#')
-		proxy_uri_err(err, errlen,
-			      "a fragment ('#') is not allowed in a proxy URI");
+		util_errf(err, errlen,
+			  "a fragment ('#') is not allowed in a proxy URI");
 	else
-		proxy_uri_err(
+		util_errf(
 			err, errlen,
 			"a path is not allowed in a proxy URI (only a trailing '/')");
 	return -1;
@@ -384,13 +370,12 @@ static int proxy_uri_parse_into(const char *s, struct proxy_uri *u, char *err,
 	const char *p, *colon, *auth, *auth_end, *at;
 
 	if (!s || !*s) {
-		proxy_uri_err(err, errlen, "empty proxy URI (%s)",
-			      PROXY_URI_FORM);
+		util_errf(err, errlen, "empty proxy URI (%s)", PROXY_URI_FORM);
 		return -1;
 	}
 	for (p = s; *p; p++) {
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
-			proxy_uri_err(
+			util_errf(
 				err, errlen,
 				"proxy URI must not contain white space or control characters");
 			return -1;
@@ -399,13 +384,11 @@ static int proxy_uri_parse_into(const char *s, struct proxy_uri *u, char *err,
 
 	colon = strchr(s, ':');
 	if (!colon || strncmp(colon, "://", 3) != 0) {
-		proxy_uri_err(err, errlen, "missing '://' (%s)",
-			      PROXY_URI_FORM);
+		util_errf(err, errlen, "missing '://' (%s)", PROXY_URI_FORM);
 		return -1;
 	}
 	if (colon == s) {
-		proxy_uri_err(err, errlen, "missing scheme (%s)",
-			      PROXY_URI_FORM);
+		util_errf(err, errlen, "missing scheme (%s)", PROXY_URI_FORM);
 		return -1;
 	}
 	if (proxy_scheme_parse(s, (size_t)(colon - s), &u->scheme, err, errlen))
@@ -414,7 +397,7 @@ static int proxy_uri_parse_into(const char *s, struct proxy_uri *u, char *err,
 	auth = colon + 3;
 	auth_end = auth + strcspn(auth, "/?#");
 	if (*auth_end && strchr(auth_end, '@')) {
-		proxy_uri_err(
+		util_errf(
 			err, errlen,
 			"unexpected '/', '?' or '#' before '@' (percent-encode them in a user name or password as %%2F, %%3F or %%23)");
 		return -1;
@@ -444,7 +427,7 @@ int proxy_uri_parse(const char *s, struct proxy_uri *out, char *err,
 
 	memset(&u, 0, sizeof(u));
 	if (!out)
-		proxy_uri_err(err, errlen, "no place to store the proxy URI");
+		util_errf(err, errlen, "no place to store the proxy URI");
 	else
 		ret = proxy_uri_parse_into(s, &u, err, errlen);
 	if (!ret)
