@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "doctor.h"
 #include "util.h"
 #include "version.h"
 
@@ -60,7 +61,7 @@ int main(int argc, char **argv)
 		status = fflush(stdout) ? EXIT_CHILDFLOW : 0;
 		break;
 	case ACTION_DOCTOR:
-		status = main_not_built("--doctor");
+		status = doctor_main(&cfg);
 		break;
 	case ACTION_REPORT:
 		status = main_not_built("--report");
