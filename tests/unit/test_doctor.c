@@ -1090,5 +1090,5 @@ int main(void)
 		cmocka_unit_test(test_gather_root),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("doctor", tests, NULL, NULL);
 }
