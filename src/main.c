@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "config.h"
 #include "doctor.h"
+#include "observe/report.h"
 #include "util.h"
 #include "version.h"
 
@@ -64,7 +65,7 @@ int main(int argc, char **argv)
 		status = doctor_main(&cfg);
 		break;
 	case ACTION_REPORT:
-		status = main_not_built("--report");
+		status = report_main(&cfg);
 		break;
 	case ACTION_RUN:
 		status = main_not_built("running a command");
