@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "proxy/handshake.h"
 #include "util.h"
 
 /* config_choice() - the index of @value among the choices of @key */
@@ -269,6 +270,16 @@ int config_build(const struct settings *s, enum config_action action,
 	/* The URI's copy of the password must not outlive parsing */
 	explicit_bzero(cfg->proxy.password, sizeof(cfg->proxy.password));
 	explicit_bzero(proxy.password, sizeof(proxy.password));
+
+	if (cfg->proxy_user &&
+	    proxy_hs_check_creds(cfg->proxy.scheme, cfg->proxy_user,
+				 cfg->proxy_password, reason, sizeof(reason))) {
+		snprintf(err, errlen, "%s: %s",
+			 proxy.has_userinfo ? "--proxy" : "--proxy-user",
+			 reason);
+		config_free(cfg);
+		return -1;
+	}
 
 	cfg->proxy_insecure = config_bool(s, SET_PROXY_INSECURE);
 	cfg->proxy_ca = config_str(s, SET_PROXY_CA);

@@ -360,6 +360,14 @@ static void test_rule_credentials(void **state)
 		"-p", "http://h:1", "x");
 	password_env = NULL;
 
+	/* what the proxy protocols cannot carry is refused at start */
+	expect_error(
+		"--proxy-user: the proxy user name holds ':', which HTTP Basic authentication cannot carry",
+		"-p", "http://h:1", "-U", "a:b", "-P", "p", "x");
+	assert_int_equal(
+		parse("-p", "socks5://h:1", "-U", "a:b", "-P", "p", "x"), 0);
+	done();
+
 	assert_int_equal(parse("-p", "socks5://a%40b:p%3Aw@h:1080", "x"), 0);
 	assert_string_equal(cfg.proxy_user, "a@b");
 	assert_string_equal(cfg.proxy_password, "p:w");
