@@ -40,6 +40,12 @@ struct sandbox {
  * On failure prints one line with the cause and a hint ("user namespaces
  * are disabled: ...", "/dev/net/tun: Permission denied: ...") and returns
  * -1; nothing of the tree is left behind. The caller exits with 125.
+ * Call it while childflow has one thread: pid 1 starts as a fork-like copy
+ * of the caller. pid 1 dies with the calling thread (PR_SET_PDEATHSIG).
+ * The command will get the caller's environment and stdio, SIGINT, SIGQUIT
+ * and SIGHUP ignored if they are ignored now (nohup), every other signal
+ * at its default and none blocked, whatever the caller does afterwards.
+ * Rootful (--root) is refused here: that backend is not built yet.
  */
 int sandbox_spawn(const struct config *cfg, struct sandbox *sb);
 
@@ -48,8 +54,13 @@ int sandbox_spawn(const struct config *cfg, struct sandbox *sb);
  */
 int sandbox_go(struct sandbox *sb);
 
-/* sandbox_signal() - forward @sig to the command (SIGINT, SIGTERM, SIGHUP);
- * @force kills the whole tree (a second SIGINT)
+/* sandbox_signal() - forward @sig to the command (SIGINT, SIGTERM, SIGHUP;
+ * SIGQUIT, SIGUSR1 and SIGUSR2 are passed on too); @force kills the whole
+ * tree (a second SIGINT). Before sandbox_go() there is no command yet, and
+ * any signal kills the tree.
+ * A signal the terminal generated (Ctrl-C, hang-up: si_code SI_KERNEL in
+ * the signalfd_siginfo) went to the whole foreground process group, which
+ * the command is in: do not forward that one, or the command gets it twice.
  */
 void sandbox_signal(struct sandbox *sb, int sig, bool force);
 
