@@ -616,5 +616,5 @@ int main(void)
 		cmocka_unit_test(test_many_keys),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("aggregate", tests, NULL, NULL);
 }

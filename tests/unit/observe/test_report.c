@@ -589,5 +589,5 @@ int main(void)
 		cmocka_unit_test(test_main),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
 }
