@@ -55,6 +55,10 @@ int main(int argc, char **argv)
 		cli_free(&cli);
 		return EXIT_USAGE;
 	}
+	/* The command inherits the caller's environment, but not the proxy
+	 * password that was given to childflow alone
+	 */
+	unsetenv("CHILDFLOW_PROXY_PASSWORD");
 
 	switch (cfg.action) {
 	case ACTION_DUMP_PROFILE:
