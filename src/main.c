@@ -14,16 +14,9 @@
 #include "config.h"
 #include "doctor.h"
 #include "observe/report.h"
+#include "engine/run.h"
 #include "util.h"
 #include "version.h"
-
-/* main_not_built() - say plainly that @what does not exist yet */
-static int main_not_built(const char *what)
-{
-	util_err("%s is not built yet in childflow %s; nothing was run", what,
-		 CHILDFLOW_VERSION);
-	return EXIT_CHILDFLOW;
-}
 
 int main(int argc, char **argv)
 {
@@ -72,7 +65,7 @@ int main(int argc, char **argv)
 		status = report_main(&cfg);
 		break;
 	case ACTION_RUN:
-		status = main_not_built("running a command");
+		status = run_command(&cfg);
 		break;
 	default:
 		ASSERT(0);

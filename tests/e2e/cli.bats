@@ -173,8 +173,8 @@ SPEC_OPTIONS=(--profile --dump-profile -c --capture -C --capture-point --root
 	[[ "$stderr" == *"http://bob:***@h:0"* ]]
 }
 
-@test "the run says plainly that it is not built yet" {
-	cf_fails 125 "running a command is not built yet in childflow $("$CHILDFLOW" -V | cut -d' ' -f2); nothing was run" -- true
+@test "the run is built; the rootful backend says plainly that it is not" {
+	cf_fails 125 "the rootful backend is not built yet in childflow $("$CHILDFLOW" -V | cut -d' ' -f2); nothing was run (drop --root to use the rootless backend)" --root -- true
 }
 
 @test "profile errors name the file, line and key, exit 2" {

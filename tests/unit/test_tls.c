@@ -914,5 +914,6 @@ int main(void)
 	/* Before OpenSSL allocates anything */
 	if (!CRYPTO_set_mem_functions(mem_malloc, mem_realloc, mem_free))
 		return 1;
-	return cmocka_run_group_tests_name("tls", tests, pki_setup, pki_teardown);
+	return cmocka_run_group_tests_name("tls", tests, pki_setup,
+					   pki_teardown);
 }

@@ -1,0 +1,1147 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * tcp.c - TCP translation: the tree's segments on one side, a host socket
+ * on the other, and no TCP stack in between
+ *
+ * Theory of operation
+ * -------------------
+ * The tree runs a real TCP stack against tun0; the host runs a real TCP
+ * stack against the peer. The engine joins the two byte streams with the
+ * host socket's kernel buffers as the only buffers, speaking just enough
+ * TCP towards the tree to make its stack do the work: sequence numbers,
+ * windows, ACKs, retransmissions, FIN and RST.
+ *
+ * Opening. A SYN from the tree goes to policy_decide(). Denied: RST (the
+ * tree sees ECONNREFUSED). Allowed: a non-blocking host socket connect()s
+ * to the destination (DNS to the engine's resolver goes to the upstream
+ * resolver instead) and the SYN stays unanswered: the tree's stack
+ * retransmits it, which we ignore while connecting. Connected: SYN-ACK
+ * with our MSS (from the MTU) and, when the tree offered it, window
+ * scaling. Refused: RST. Host or network unreachable: ICMP unreachable
+ * quoting the SYN. Timed out: silence, so the tree's own timer decides,
+ * as it would without us.
+ *
+ * Tree to host. An in-order segment is send()-ed to the host socket; the
+ * ACK (one per flow per batch of tun0 reads, tcp_flush_acks()) covers
+ * only what the socket accepted. The window we advertise is the free
+ * space of the host socket's send buffer (SO_MEMINFO: sndbuf - queued),
+ * so a well-behaved tree never sends more than the kernel takes. When the
+ * buffer is nearly full, an EPOLL_CTL_MOD makes the kernel note that we
+ * wait (SOCK_NOSPACE), and EPOLLOUT brings the window update. Out-of-order
+ * segments are dropped with an immediate duplicate ACK, which drives the
+ * tree's fast retransmit. Anything the socket did not take is dropped too
+ * (TCP_F_DROPPED; rare, as the window keeps a reserve): when the socket
+ * drains, a window update goes out, and the tree retransmits.
+ *
+ * Host to tree. Data is read with MSG_PEEK from the offset SO_PEEK_OFF
+ * keeps (the end of what was sent), into the payload slots of prebuilt
+ * frames, cut to the tree's MSS and limited by its window; each frame
+ * gets its headers and checksum in place and goes out with one write().
+ * Bytes leave the socket (recv MSG_TRUNC) only when the tree ACKs them:
+ * the socket's receive queue is the retransmission buffer. Three duplicate
+ * ACKs retransmit the first unacked segment (NewReno: partial ACKs
+ * retransmit the next one); a retransmission timeout rewinds to the last
+ * ACK and sends everything again. A zero window is probed on the timer.
+ * Without SO_PEEK_OFF (kernels before 6.9) the already-sent bytes are
+ * peeked into a discard buffer first.
+ *
+ * Closing. Tree FIN, once everything before it is in the socket:
+ * shutdown(SHUT_WR), then ACK. Host EOF (the peek returns 0 once all data
+ * is sent): FIN to the tree, retransmitted like data. RST from the tree:
+ * close the socket with SO_LINGER {1, 0}, so the peer gets an RST too;
+ * a host error: RST to the tree. When both FINs are acked, the socket is
+ * closed and the flow lingers for TCP_LINGER_MS to re-ACK a retransmitted
+ * FIN. Flows idle for TCP_IDLE_MS are reset both ways.
+ *
+ * Sub-states (tcp.h): CONNECTING -> SYN_SENT_TO_CHILD -> ESTABLISHED ->
+ * LINGER, each transition asserted; half-closes are flags.
+ */
+#include "engine/tcp.h"
+
+#include <errno.h>
+#include <linux/sockios.h>
+#include <linux/sock_diag.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/dns.h"
+#include "engine/icmp.h"
+#include "engine/sock.h"
+#include "observe/events.h"
+#include "policy/policy.h"
+#include "util.h"
+
+#define TCP_FRAMES	    16	  /* segments peeked per recvmsg() */
+#define TCP_ROUNDS	    2	  /* recvmsg() per tcp_data_to_child() */
+#define TCP_FRAME_PAYLOAD   65536 /* payload room of one frame */
+#define TCP_WSCALE_TO_CHILD 7	  /* our windows reach 8 MiB */
+#define TCP_RTO_MIN_MS \
+	400			  /* twice Linux's TCP_RTO_MIN: a busy loop
+				   * must not look like loss */
+#define TCP_RTO_MAX_MS	   10000  /* backoff ceiling */
+#define TCP_RETRIES_MAX	   12	  /* retransmission timeouts before reset */
+#define TCP_SYNACK_RETRIES 6	  /* SYN-ACKs before giving up */
+#define TCP_CONNECT_MAX_MS 150000 /* safety net over the kernel's own */
+#define TCP_LINGER_MS	   2000	  /* closed flows re-ACK FINs this long */
+#define TCP_IDLE_MS	   (2ULL * 3600 * 1000) /* established, nothing either way */
+#define TCP_DISCARD_SIZE   (8u << 20) /* peek fallback without SO_PEEK_OFF */
+#define TCP_DUP_ACKS	   3	      /* duplicate ACKs for fast retransmit */
+
+struct tcp_frame {
+	uint8_t hdr[PACKET_HDR_ROOM];
+	uint8_t payload[TCP_FRAME_PAYLOAD];
+};
+
+/* Frames for host data on its way to the tree, headers built in place */
+static struct tcp_frame tcp_frames[TCP_FRAMES];
+/* Control segments: headers only */
+static uint8_t tcp_ctl[PACKET_HDR_ROOM];
+/* Flows owing an ACK at the end of this batch (TCP_F_ACK_PENDING) */
+static uint32_t tcp_ack_list[FLOW_MAX];
+static unsigned int tcp_ack_n;
+/* Without SO_PEEK_OFF: where already-sent bytes are peeked to */
+static uint8_t *tcp_discard;
+
+/* tcp_dbg_counters - cheap numbers for CHILDFLOW_DEBUG=1 diagnosis */
+static struct {
+	uint64_t partial_sends, fast_retransmits, timeouts, ooo;
+} tcp_stats;
+
+void tcp_init(struct engine *e)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), zero = 0;
+
+	e->peek_off = s >= 0 && !setsockopt(s, SOL_SOCKET, SO_PEEK_OFF, &zero,
+					    sizeof(zero));
+	if (s >= 0)
+		close(s);
+	if (!e->peek_off && !tcp_discard)
+		tcp_discard = xmalloc(TCP_DISCARD_SIZE);
+	tcp_ack_n = 0;
+}
+
+/* tcp_proto() - the event protocol of @t: DNS over TCP counts as tcp */
+static enum event_proto tcp_proto(const struct tcp_flow *t)
+{
+	(void)t;
+	return EVENT_PROTO_TCP;
+}
+
+/* tcp_wnd_field() - the 16-bit window field for @t's current window */
+static uint16_t tcp_wnd_field(const struct tcp_flow *t)
+{
+	uint32_t w = t->wnd_to_child >> t->wscale_to_child;
+
+	return w > 0xffff ? 0xffff : (uint16_t)w;
+}
+
+/* tcp_send_raw() - a header-only segment from @src:@sport to @dst:@dport */
+static void tcp_send_raw(struct engine *e, const struct ipaddr *src,
+			 const struct ipaddr *dst, uint16_t sport,
+			 uint16_t dport, uint32_t seq, uint32_t ack,
+			 uint8_t flags, uint16_t wnd)
+{
+	struct packet_tcp_seg s = {
+		.src = src,
+		.dst = dst,
+		.sport = sport,
+		.dport = dport,
+		.seq = seq,
+		.ack = ack,
+		.flags = flags,
+		.wnd = wnd,
+		.wscale = PACKET_WSCALE_NONE,
+		.ttl = 64,
+	};
+	uint8_t *pkt = packet_build_tcp(&s, tcp_ctl + sizeof(tcp_ctl), 0);
+
+	tun_write(e, pkt, packet_tcp_hlen(&s));
+}
+
+/* tcp_send_flags() - a segment of @t with @flags and no data, at @seq */
+static void tcp_send_flags(struct engine *e, struct tcp_flow *t, uint8_t flags,
+			   uint32_t seq)
+{
+	struct packet_tcp_seg s = {
+		.src = &t->f.remote,
+		.dst = &t->f.child,
+		.sport = t->f.remote_port,
+		.dport = t->f.child_port,
+		.seq = seq,
+		.ack = t->seq_from_child,
+		.flags = flags,
+		.wnd = tcp_wnd_field(t),
+		.wscale = PACKET_WSCALE_NONE,
+		.ttl = 64,
+	};
+	uint8_t *pkt;
+
+	if (flags & TCP_SYN) {
+		size_t hdr = (t->f.child.family == AF_INET ? 40 : 60);
+
+		s.mss = (uint16_t)(PACKET_MTU - hdr);
+		s.wscale = t->wscale_to_child ? t->wscale_to_child
+					      : PACKET_WSCALE_NONE;
+		/* the window of a SYN is never scaled */
+		s.wnd = t->wnd_to_child > 0xffff ? 0xffff
+						 : (uint16_t)t->wnd_to_child;
+	}
+	pkt = packet_build_tcp(&s, tcp_ctl + sizeof(tcp_ctl), 0);
+	tun_write(e, pkt, packet_tcp_hlen(&s));
+	if (flags & TCP_ACK) {
+		t->seq_ack_to_child = t->seq_from_child;
+		t->flags &= (uint16_t)~TCP_F_ACK_PENDING;
+	}
+}
+
+/* tcp_ack_now() - an ACK at once (duplicate ACKs must not be merged) */
+static void tcp_ack_now(struct engine *e, struct tcp_flow *t)
+{
+	tcp_send_flags(e, t, TCP_ACK, t->seq_to_child);
+}
+
+/* tcp_ack_later() - owe the tree an ACK at the end of this batch */
+static void tcp_ack_later(struct tcp_flow *t)
+{
+	if (t->flags & TCP_F_ACK_PENDING)
+		return;
+	ASSERT(tcp_ack_n < FLOW_MAX);
+	t->flags |= TCP_F_ACK_PENDING;
+	tcp_ack_list[tcp_ack_n++] = flow_idx(&t->f);
+}
+
+/* tcp_update_wnd() - the window to advertise: free space of the host
+ * socket's send buffer. When it is low, make sure EPOLLOUT will come.
+ */
+static void tcp_update_wnd(struct engine *e, struct tcp_flow *t)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t sl = sizeof(mem);
+	uint32_t sndbuf, queued, free_space, max;
+
+	if (t->f.sock < 0)
+		return;
+	if (getsockopt(t->f.sock, SOL_SOCKET, SO_MEMINFO, mem, &sl) ||
+	    sl < sizeof(uint32_t) * (SK_MEMINFO_WMEM_QUEUED + 1))
+		return;
+	sndbuf = mem[SK_MEMINFO_SNDBUF];
+	queued = mem[SK_MEMINFO_WMEM_QUEUED];
+	free_space = sndbuf > queued ? sndbuf - queued : 0;
+	/* send() counts buffer overhead too: keep an eighth in reserve so
+	 * that what the window allows is taken whole
+	 */
+	free_space = free_space > sndbuf / 8 ? free_space - sndbuf / 8 : 0;
+	max = 0xffffu << t->wscale_to_child;
+	t->wnd_to_child = free_space > max ? max : free_space;
+	/* The kernel wakes EPOLLOUT writers only when it knows one waits;
+	 * a poll (which EPOLL_CTL_MOD does) while not writable tells it.
+	 */
+	if (free_space < queued / 2 && !(t->flags & TCP_F_WND_WAIT)) {
+		t->flags |= TCP_F_WND_WAIT;
+		loop_epoll_mod(e, t->f.sock,
+			       EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+			       EPOLL_TYPE_TCP, flow_idx(&t->f));
+	}
+}
+
+/* tcp_kill() - the flow is over (flow_end says @end) */
+static void tcp_kill(struct tcp_flow *t, enum event_end end)
+{
+	flow_kill(&t->f, end);
+}
+
+/* tcp_reset() - the flow is over abruptly: RST to the tree and to the host
+ * peer (SO_LINGER 0 at close)
+ */
+static void tcp_reset(struct engine *e, struct tcp_flow *t, const char *why)
+{
+	FLOW_DBG(&t->f, "reset: %s", why);
+	if (t->state != TCP_STATE_CONNECTING)
+		tcp_send_flags(e, t, TCP_RST | TCP_ACK, t->seq_to_child);
+	t->flags |= TCP_F_RST_HOST;
+	tcp_kill(t, EVENT_END_RESET);
+}
+
+/* tcp_rst_unknown() - answer a segment that belongs to no flow, as a TCP
+ * stack does for a closed port (RFC 793 "reset generation")
+ */
+static void tcp_rst_unknown(struct engine *e, const struct packet *p)
+{
+	uint32_t ack;
+
+	if (p->flags & TCP_RST)
+		return;
+	if (p->flags & TCP_ACK) {
+		tcp_send_raw(e, &p->dst, &p->src, p->dport, p->sport, p->ack, 0,
+			     TCP_RST, 0);
+		return;
+	}
+	ack = p->seq + (uint32_t)p->payload_len +
+	      ((p->flags & TCP_SYN) ? 1 : 0) + ((p->flags & TCP_FIN) ? 1 : 0);
+	tcp_send_raw(e, &p->dst, &p->src, p->dport, p->sport, 0, ack,
+		     TCP_RST | TCP_ACK, 0);
+}
+
+/* tcp_syn_quote() - rebuild the tree's SYN of @t, for an ICMP error */
+static size_t tcp_syn_quote(const struct tcp_flow *t, uint8_t *out,
+			    size_t outlen)
+{
+	uint8_t th[20] = {0};
+	uint32_t isn = t->seq_from_child - 1;
+
+	th[0] = (uint8_t)(t->f.child_port >> 8);
+	th[1] = (uint8_t)t->f.child_port;
+	th[2] = (uint8_t)(t->f.remote_port >> 8);
+	th[3] = (uint8_t)t->f.remote_port;
+	th[4] = (uint8_t)(isn >> 24);
+	th[5] = (uint8_t)(isn >> 16);
+	th[6] = (uint8_t)(isn >> 8);
+	th[7] = (uint8_t)isn;
+	th[12] = 5 << 4;
+	th[13] = TCP_SYN;
+	th[14] = 0xff;
+	th[15] = 0xff;
+	return packet_build_quote(&t->f.child, &t->f.remote, IPPROTO_TCP, 64,
+				  sizeof(th), th, sizeof(th), out, outlen);
+}
+
+/* tcp_connect_error_code() - SPEC §3 connect_result.error for errno @err */
+static const char *tcp_connect_error_code(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return "refused";
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+		return "unreachable";
+	case ETIMEDOUT:
+		return "timeout";
+	default:
+		return "error";
+	}
+}
+
+/* tcp_connect_failed() - the host connect() failed with @err: make the
+ * tree see what a direct connection would have seen
+ */
+static void tcp_connect_failed(struct engine *e, struct tcp_flow *t, int err)
+{
+	uint8_t quote[64];
+	size_t qlen;
+
+	ASSERT(t->state == TCP_STATE_CONNECTING);
+	if (events_wanted()) {
+		struct event ev;
+
+		flow_event(&t->f, &ev, EVENT_FLOW_FAILED, tcp_proto(t));
+		ev.error = tcp_connect_error_code(err);
+		ev.error_detail = strerror(err);
+		events_emit(&ev);
+	}
+	switch (err) {
+	case ETIMEDOUT:
+		tcp_kill(t, EVENT_END_TIMEOUT); /* silence */
+		return;
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+		qlen = tcp_syn_quote(t, quote, sizeof(quote));
+		icmp_error_to_child(e, &t->f.remote,
+				    err == ENETUNREACH ? ICMP_ERR_NET_UNREACH
+						       : ICMP_ERR_HOST_UNREACH,
+				    quote, qlen);
+		tcp_kill(t, EVENT_END_CLOSE);
+		return;
+	default: /* refused, and whatever else: the tree sees a refusal */
+		tcp_send_raw(e, &t->f.remote, &t->f.child, t->f.remote_port,
+			     t->f.child_port, 0, t->seq_from_child,
+			     TCP_RST | TCP_ACK, 0);
+		tcp_kill(t, EVENT_END_RESET);
+		return;
+	}
+}
+
+/* tcp_connected() - the host connect() succeeded: SYN-ACK to the tree */
+static void tcp_connected(struct engine *e, struct tcp_flow *t)
+{
+	uint32_t isn;
+
+	ASSERT(t->state == TCP_STATE_CONNECTING);
+	if (getrandom(&isn, sizeof(isn), GRND_NONBLOCK) != sizeof(isn))
+		isn = (uint32_t)(e->now_ms * 2654435761u) ^ t->f.id;
+	t->seq_init_to_child = isn;
+	t->seq_ack_from_child = isn;
+	t->seq_to_child = isn + 1;
+	t->seq_max_to_child = isn + 1;
+	tcp_update_wnd(e, t);
+	t->state = TCP_STATE_SYN_SENT_TO_CHILD;
+	tcp_send_flags(e, t, TCP_SYN | TCP_ACK, isn);
+	t->rto_ms = TCP_RTO_MIN_MS;
+	t->retries = 0;
+	t->timer_at_ms = e->now_ms + t->rto_ms;
+	e->timer_fast_wanted = true;
+	if (events_wanted()) {
+		struct event ev;
+
+		flow_event(&t->f, &ev, EVENT_FLOW_CONNECTED, tcp_proto(t));
+		events_emit(&ev);
+	}
+}
+
+/* tcp_event_deny() - report a denied connection attempt */
+static void tcp_event_deny(const struct packet *p, enum event_proto proto,
+			   const struct policy_decision *d)
+{
+	struct event ev = {.kind = EVENT_DENY, .proto = proto};
+
+	ev.remote = p->dst;
+	ev.remote_port = p->dport;
+	ev.decision = d;
+	events_emit(&ev);
+}
+
+/* tcp_syn_from_child() - a SYN for a new connection: decide, connect */
+static void tcp_syn_from_child(struct engine *e, const struct packet *p)
+{
+	struct policy_flow pf = {
+		.proto = POLICY_PROTO_TCP, .dst = p->dst, .dst_port = p->dport};
+	const struct ipaddr *target = &p->dst;
+	struct sockaddr_storage ss;
+	struct policy_decision d;
+	struct flow_common *f;
+	struct tcp_flow *t;
+	int s, one = 1, zero = 0;
+	bool dns = false;
+	socklen_t sl;
+
+	if (dns_is_query(e, &p->dst, p->dport)) {
+		dns = true;
+		pf.proto = POLICY_PROTO_DNS;
+	} else if (loop_is_engine_addr(e, &p->dst) ||
+		   loop_dst_forbidden(&p->dst)) {
+		tcp_rst_unknown(e, p); /* nothing listens there */
+		return;
+	}
+	if (policy_decide(e->cfg, &pf, &d) == POLICY_VERDICT_DENY) {
+		if (events_wanted())
+			tcp_event_deny(
+				p, dns ? EVENT_PROTO_DNS : EVENT_PROTO_TCP, &d);
+		tcp_rst_unknown(e, p);
+		return;
+	}
+	f = flow_alloc(e, FLOW_TYPE_TCP);
+	if (!f) {
+		tcp_rst_unknown(e, p);
+		return;
+	}
+	t = (struct tcp_flow *)(void *)f;
+	f->child = p->src;
+	f->child_port = p->sport;
+	f->remote = p->dst;
+	f->remote_port = p->dport;
+	t->state = TCP_STATE_CONNECTING;
+	t->seq_from_child = p->seq + 1;
+	t->seq_ack_to_child = t->seq_from_child;
+	t->wnd_from_child = p->wnd;
+	if (p->wscale != PACKET_WSCALE_NONE) {
+		t->wscale_from_child = p->wscale;
+		t->wscale_to_child = TCP_WSCALE_TO_CHILD;
+	}
+	t->mss_to_child = p->mss ? p->mss : (p->family == AF_INET ? 536 : 1220);
+	if (t->mss_to_child > PACKET_MTU - 60)
+		t->mss_to_child = PACKET_MTU - 60;
+	if (dns) {
+		target = dns_upstream_for_tcp(e);
+		t->flags |= TCP_F_DNS;
+		t->dns_from_child = t->seq_from_child;
+	}
+	t->timer_at_ms = e->now_ms + TCP_CONNECT_MAX_MS;
+
+	s = socket(target->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		   0);
+	if (s < 0) {
+		FLOW_DBG(f, "socket: %s", strerror(errno));
+		tcp_rst_unknown(e, p);
+		flow_kill(f, EVENT_END_RESET);
+		return;
+	}
+	f->sock = s;
+	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (e->peek_off)
+		setsockopt(s, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
+	flow_activate(f);
+	if (events_wanted()) {
+		struct event ev;
+
+		flow_event(f, &ev, EVENT_FLOW_START, tcp_proto(t));
+		if (dns) {
+			ev.remote = *target;
+			ev.remote_port = DNS_PORT;
+		}
+		events_emit(&ev);
+	}
+	if (loop_epoll_add(e, s, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+			   EPOLL_TYPE_TCP, flow_idx(f))) {
+		tcp_connect_failed(e, t, ENOMEM);
+		return;
+	}
+	sl = sock_addr_fill(&ss, target, dns ? DNS_PORT : p->dport);
+	if (connect(s, (struct sockaddr *)&ss, sl) == 0)
+		tcp_connected(e, t);
+	else if (errno != EINPROGRESS)
+		tcp_connect_failed(e, t, errno);
+}
+
+/* tcp_set_peek_off() - tell the kernel where the next peek starts */
+static void tcp_set_peek_off(struct engine *e, struct tcp_flow *t)
+{
+	int off = (int)(t->seq_to_child - t->seq_ack_from_child);
+
+	if (e->peek_off)
+		setsockopt(t->f.sock, SOL_SOCKET, SO_PEEK_OFF, &off,
+			   sizeof(off));
+}
+
+/* tcp_send_frames() - write the @n bytes peeked into tcp_frames as
+ * segments of at most @seg bytes starting at @seq
+ */
+static void tcp_send_frames(struct engine *e, struct tcp_flow *t, uint32_t seq,
+			    size_t n, size_t seg)
+{
+	struct packet_tcp_seg s = {
+		.src = &t->f.remote,
+		.dst = &t->f.child,
+		.sport = t->f.remote_port,
+		.dport = t->f.child_port,
+		.ack = t->seq_from_child,
+		.flags = TCP_ACK,
+		.wnd = tcp_wnd_field(t),
+		.wscale = PACKET_WSCALE_NONE,
+		.ttl = 64,
+	};
+	size_t hlen = packet_tcp_hlen(&s), i;
+
+	for (i = 0; n; i++) {
+		size_t len = n < seg ? n : seg;
+		uint8_t *pkt;
+
+		s.seq = seq;
+		s.flags = (uint8_t)(TCP_ACK | (len == n ? TCP_PSH : 0));
+		if (t->flags & TCP_F_DNS)
+			dns_stream_scan(e, &t->f, true, tcp_frames[i].payload,
+					len, seq, &t->dns_to_child);
+		pkt = packet_build_tcp(&s, tcp_frames[i].payload, len);
+		tun_write(e, pkt, hlen + len);
+		seq += (uint32_t)len;
+		n -= len;
+	}
+	t->seq_ack_to_child = t->seq_from_child;
+	t->flags &= (uint16_t)~TCP_F_ACK_PENDING;
+}
+
+/* tcp_arm_rto() - start the retransmission timer if it is not running */
+static void tcp_arm_rto(struct engine *e, struct tcp_flow *t)
+{
+	if (!t->timer_at_ms) {
+		t->timer_at_ms = e->now_ms + t->rto_ms;
+		e->timer_fast_wanted = true;
+	}
+}
+
+/* tcp_peek() - peek up to @want bytes (in segments of @seg) from the
+ * current offset into tcp_frames
+ * Return: bytes peeked, 0 at EOF, -EAGAIN when nothing is there yet,
+ * or another -errno.
+ */
+static ssize_t tcp_peek(struct engine *e, struct tcp_flow *t, size_t want,
+			size_t seg)
+{
+	struct iovec iov[TCP_FRAMES + 1];
+	struct msghdr mh = {.msg_iov = iov};
+	size_t total = 0, skip = 0;
+	unsigned int k = 0, j;
+	ssize_t n;
+
+	if (!e->peek_off) {
+		skip = t->seq_to_child - t->seq_ack_from_child;
+		if (skip >= TCP_DISCARD_SIZE)
+			return -EAGAIN;
+		if (skip) {
+			iov[k].iov_base = tcp_discard;
+			iov[k++].iov_len = skip;
+		}
+		if (want > TCP_DISCARD_SIZE - skip)
+			want = TCP_DISCARD_SIZE - skip;
+	}
+	for (j = 0; j < TCP_FRAMES && total < want; j++) {
+		size_t len = want - total < seg ? want - total : seg;
+
+		iov[k].iov_base = tcp_frames[j].payload;
+		iov[k++].iov_len = len;
+		total += len;
+	}
+	mh.msg_iovlen = k;
+	n = recvmsg(t->f.sock, &mh, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	if (!e->peek_off) {
+		if ((size_t)n < skip)
+			return -EAGAIN; /* cannot happen: those were peeked */
+		n -= (ssize_t)skip;
+		if (!n && !(t->flags & TCP_F_HOST_RDHUP))
+			return -EAGAIN;
+	}
+	return n;
+}
+
+/* tcp_data_to_child() - send the tree what the host sent, as far as its
+ * window allows; then the FIN, once the host's EOF is reached
+ */
+static void tcp_data_to_child(struct engine *e, struct tcp_flow *t)
+{
+	size_t seg = t->mss_to_child;
+
+	if (seg > TCP_FRAME_PAYLOAD)
+		seg = TCP_FRAME_PAYLOAD;
+	unsigned int rounds = 0;
+
+	if (t->state != TCP_STATE_ESTABLISHED)
+		return;
+	/* At most TCP_ROUNDS peeks per call, so that one busy flow cannot
+	 * hold the loop (and every other flow's ACKs) for long: the tree's
+	 * next ACK calls again
+	 */
+	while (rounds++ < TCP_ROUNDS) {
+		uint32_t inflight = t->seq_to_child - t->seq_ack_from_child;
+		size_t avail;
+		ssize_t n;
+
+		if (t->flags & TCP_F_FIN_TO_CHILD) {
+			if (t->seq_to_child == t->seq_fin_to_child) {
+				tcp_send_flags(e, t, TCP_FIN | TCP_ACK,
+					       t->seq_fin_to_child);
+				t->seq_to_child++;
+				if (seq_gt(t->seq_to_child,
+					   t->seq_max_to_child))
+					t->seq_max_to_child = t->seq_to_child;
+				break;
+			}
+			if (seq_gt(t->seq_to_child, t->seq_fin_to_child))
+				break;
+		}
+		if (inflight >= t->wnd_from_child)
+			break;
+		avail = t->wnd_from_child - inflight;
+		if (t->flags & TCP_F_FIN_TO_CHILD &&
+		    avail > t->seq_fin_to_child - t->seq_to_child)
+			avail = t->seq_fin_to_child - t->seq_to_child;
+		n = tcp_peek(e, t, avail, seg);
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			break;
+		if (n < 0) {
+			tcp_reset(e, t, strerror((int)-n));
+			return;
+		}
+		if (n == 0) {
+			if (t->flags & TCP_F_FIN_TO_CHILD)
+				break; /* cannot happen: data ends at FIN */
+			t->flags |= TCP_F_FIN_TO_CHILD;
+			t->seq_fin_to_child = t->seq_to_child;
+			rounds--; /* the FIN itself takes no peek */
+			continue;
+		}
+		tcp_send_frames(e, t, t->seq_to_child, (size_t)n, seg);
+		t->seq_to_child += (uint32_t)n;
+		if (seq_gt(t->seq_to_child, t->seq_max_to_child)) {
+			t->f.bytes_to_child +=
+				t->seq_to_child - t->seq_max_to_child;
+			t->seq_max_to_child = t->seq_to_child;
+		}
+		if ((size_t)n < avail && (size_t)n < seg * TCP_FRAMES)
+			break; /* drained */
+	}
+	if (t->seq_to_child != t->seq_ack_from_child || !t->wnd_from_child)
+		tcp_arm_rto(e, t);
+}
+
+/* tcp_retransmit_one() - resend the first unacked segment (fast
+ * retransmit), leaving the peek offset where it was
+ */
+static void tcp_retransmit_one(struct engine *e, struct tcp_flow *t)
+{
+	uint32_t data_end = t->flags & TCP_F_FIN_TO_CHILD ? t->seq_fin_to_child
+							  : t->seq_to_child;
+	size_t seg = t->mss_to_child, len;
+	uint32_t saved = t->seq_to_child;
+	ssize_t n;
+
+	if (seg > TCP_FRAME_PAYLOAD)
+		seg = TCP_FRAME_PAYLOAD;
+	if (!seq_lt(t->seq_ack_from_child, data_end)) {
+		if (t->flags & TCP_F_FIN_TO_CHILD &&
+		    t->seq_ack_from_child == t->seq_fin_to_child)
+			tcp_send_flags(e, t, TCP_FIN | TCP_ACK,
+				       t->seq_fin_to_child);
+		return;
+	}
+	len = data_end - t->seq_ack_from_child;
+	if (len > seg)
+		len = seg;
+	t->seq_to_child = t->seq_ack_from_child;
+	tcp_set_peek_off(e, t);
+	n = tcp_peek(e, t, len, seg);
+	if (n > 0)
+		tcp_send_frames(e, t, t->seq_ack_from_child, (size_t)n, seg);
+	t->seq_to_child = saved;
+	tcp_set_peek_off(e, t);
+	tcp_stats.fast_retransmits++;
+}
+
+/* tcp_ack_from_child() - the ACK field of a tree segment: free what it
+ * acknowledges, count duplicates, take its window
+ */
+static void tcp_ack_from_child(struct engine *e, struct tcp_flow *t,
+			       const struct packet *p)
+{
+	uint32_t wnd = (uint32_t)p->wnd << t->wscale_from_child;
+	uint32_t ack = p->ack;
+
+	if (seq_gt(ack, t->seq_max_to_child))
+		return; /* acks what was never sent: ignore the field */
+	if (seq_gt(ack, t->seq_ack_from_child)) {
+		uint32_t upto = ack;
+		size_t k;
+
+		if (t->flags & TCP_F_FIN_TO_CHILD &&
+		    seq_gt(upto, t->seq_fin_to_child))
+			upto = t->seq_fin_to_child;
+		k = upto - t->seq_ack_from_child;
+		if (k) {
+			ssize_t n = recv(t->f.sock, NULL, k,
+					 MSG_TRUNC | MSG_DONTWAIT);
+
+			if (n != (ssize_t)k) {
+				tcp_reset(e, t, "discard of acked data failed");
+				return;
+			}
+		}
+		t->seq_ack_from_child = ack;
+		if (seq_lt(t->seq_to_child, ack))
+			t->seq_to_child = ack;
+		if (t->flags & TCP_F_FIN_TO_CHILD &&
+		    ack == t->seq_fin_to_child + 1)
+			t->flags |= TCP_F_FIN_ACKED;
+		t->dup_acks = 0;
+		t->retries = 0;
+		t->rto_ms = TCP_RTO_MIN_MS;
+		t->timer_at_ms = 0;
+		t->wnd_from_child = wnd;
+		if (t->flags & TCP_F_RECOVERY) {
+			if (seq_ge(ack, t->seq_recover))
+				t->flags &= (uint16_t)~TCP_F_RECOVERY;
+			else
+				tcp_retransmit_one(e, t); /* partial ACK */
+		}
+		if (t->seq_to_child != t->seq_ack_from_child)
+			tcp_arm_rto(e, t);
+		return;
+	}
+	if (ack == t->seq_ack_from_child && !p->payload_len &&
+	    !(p->flags & (TCP_SYN | TCP_FIN)) && wnd == t->wnd_from_child &&
+	    t->seq_to_child != t->seq_ack_from_child) {
+		if (++t->dup_acks == TCP_DUP_ACKS &&
+		    !(t->flags & TCP_F_RECOVERY)) {
+			t->flags |= TCP_F_RECOVERY;
+			t->seq_recover = t->seq_max_to_child;
+			tcp_retransmit_one(e, t);
+		}
+	}
+	t->wnd_from_child = wnd;
+}
+
+/* tcp_data_from_child() - payload and FIN of a tree segment: in order
+ * into the host socket, as much as it takes
+ */
+static void tcp_data_from_child(struct engine *e, struct tcp_flow *t,
+				const struct packet *p)
+{
+	const uint8_t *data = p->payload;
+	size_t len = p->payload_len;
+	bool fin = p->flags & TCP_FIN;
+	uint32_t seq = p->seq;
+
+	if (t->flags & TCP_F_FIN_FROM_CHILD) {
+		tcp_ack_now(e, t); /* a retransmission after its FIN */
+		return;
+	}
+	if (seq_lt(seq, t->seq_from_child)) {
+		uint32_t skip = t->seq_from_child - seq;
+
+		if (skip > len || (skip == len && !fin)) {
+			tcp_ack_now(e, t); /* all old: say where we are */
+			return;
+		}
+		data += skip;
+		len -= skip;
+		seq = t->seq_from_child;
+	}
+	if (seq != t->seq_from_child) {
+		tcp_stats.ooo++;
+		FLOW_DBG(&t->f, "out of order: %u bytes at %u, expected %u",
+			 (unsigned int)len, seq, t->seq_from_child);
+		tcp_ack_now(e, t); /* out of order: duplicate ACK */
+		return;
+	}
+	if (len) {
+		ssize_t n =
+			send(t->f.sock, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				tcp_reset(e, t, strerror(errno));
+				return;
+			}
+			n = 0;
+		}
+		if (t->flags & TCP_F_DNS && n > 0)
+			dns_stream_scan(e, &t->f, false, data, (size_t)n,
+					t->seq_from_child, &t->dns_from_child);
+		t->seq_from_child += (uint32_t)n;
+		t->f.bytes_from_child += (uint64_t)n;
+		if ((size_t)n < len) {
+			FLOW_DBG(&t->f, "host took %zd of %zu bytes", n, len);
+			t->flags |= TCP_F_DROPPED;
+			tcp_stats.partial_sends++;
+			fin = false;
+			if (!n)
+				return; /* no news: EPOLLOUT will update */
+		}
+	}
+	if (fin) {
+		shutdown(t->f.sock, SHUT_WR);
+		t->seq_from_child++;
+		t->flags |= TCP_F_FIN_FROM_CHILD;
+	}
+	tcp_ack_later(t);
+}
+
+/* tcp_check_closed() - both directions closed and acked: close the
+ * socket, linger to re-ACK a retransmitted FIN
+ */
+static void tcp_check_closed(struct engine *e, struct tcp_flow *t)
+{
+	if (t->f.state != FLOW_STATE_ACTIVE ||
+	    t->state != TCP_STATE_ESTABLISHED)
+		return;
+	if ((t->flags & (TCP_F_FIN_FROM_CHILD | TCP_F_FIN_ACKED)) !=
+	    (TCP_F_FIN_FROM_CHILD | TCP_F_FIN_ACKED))
+		return;
+	close(t->f.sock);
+	t->f.sock = -1;
+	t->state = TCP_STATE_LINGER;
+	t->timer_at_ms = e->now_ms + TCP_LINGER_MS;
+	FLOW_DBG(&t->f, "closed both ways");
+}
+
+/* tcp_established() - a segment of an established connection */
+static void tcp_established(struct engine *e, struct tcp_flow *t,
+			    const struct packet *p)
+{
+	if (p->flags & TCP_SYN) {
+		tcp_ack_now(e, t); /* RFC 5961 challenge ACK */
+		return;
+	}
+	if (!(p->flags & TCP_ACK))
+		return;
+	tcp_ack_from_child(e, t, p);
+	if (t->f.state != FLOW_STATE_ACTIVE)
+		return;
+	if (p->payload_len || (p->flags & TCP_FIN)) {
+		tcp_data_from_child(e, t, p);
+		if (t->f.state != FLOW_STATE_ACTIVE)
+			return;
+	} else if (seq_lt(p->seq, t->seq_from_child)) {
+		/* a zero window probe or keepalive (an old sequence number):
+		 * it wants our current ACK and window
+		 */
+		tcp_update_wnd(e, t);
+		tcp_ack_now(e, t);
+	}
+	tcp_data_to_child(e, t);
+	if (t->f.state == FLOW_STATE_ACTIVE)
+		tcp_check_closed(e, t);
+}
+
+void tcp_from_child(struct engine *e, const struct packet *p)
+{
+	struct flow_common *f = flow_lookup(FLOW_TYPE_TCP, &p->src, p->sport,
+					    &p->dst, p->dport);
+	struct tcp_flow *t;
+
+	if (!f) {
+		if ((p->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN)
+			tcp_syn_from_child(e, p);
+		else
+			tcp_rst_unknown(e, p);
+		return;
+	}
+	t = (struct tcp_flow *)(void *)f;
+	f->last_ms = e->now_ms;
+
+	if (p->flags & TCP_RST) {
+		if (t->state == TCP_STATE_LINGER) {
+			flow_kill(f, EVENT_END_CLOSE);
+			return;
+		}
+		FLOW_DBG(f, "reset by the tree");
+		t->flags |= TCP_F_RST_HOST;
+		flow_kill(f, EVENT_END_RESET);
+		return;
+	}
+	switch (t->state) {
+	case TCP_STATE_CONNECTING:
+		return; /* SYN retransmissions wait for connect() */
+	case TCP_STATE_SYN_SENT_TO_CHILD:
+		if (p->flags & TCP_SYN) {
+			if (!(p->flags & TCP_ACK) &&
+			    p->seq + 1 == t->seq_from_child)
+				tcp_send_flags(e, t, TCP_SYN | TCP_ACK,
+					       t->seq_init_to_child);
+			return;
+		}
+		if (!(p->flags & TCP_ACK) ||
+		    p->ack != t->seq_init_to_child + 1) {
+			if (p->flags & TCP_ACK)
+				tcp_rst_unknown(e, p);
+			return;
+		}
+		t->state = TCP_STATE_ESTABLISHED;
+		t->seq_ack_from_child = p->ack;
+		t->wnd_from_child = (uint32_t)p->wnd << t->wscale_from_child;
+		t->timer_at_ms = 0;
+		t->rto_ms = TCP_RTO_MIN_MS;
+		t->retries = 0;
+		tcp_established(e, t, p);
+		return;
+	case TCP_STATE_ESTABLISHED:
+		tcp_established(e, t, p);
+		return;
+	case TCP_STATE_LINGER:
+		if ((p->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+			flow_kill(f, EVENT_END_CLOSE); /* port reused */
+			tcp_syn_from_child(e, p);
+		} else if (p->flags & TCP_FIN) {
+			tcp_ack_now(e, t);
+		}
+		return;
+	default:
+		ASSERT(0);
+	}
+}
+
+void tcp_sock_handler(struct engine *e, struct tcp_flow *t, uint32_t events)
+{
+	int err = 0;
+	socklen_t sl = sizeof(err);
+
+	if (t->state == TCP_STATE_CONNECTING) {
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		if (getsockopt(t->f.sock, SOL_SOCKET, SO_ERROR, &err, &sl))
+			err = errno;
+		if (err)
+			tcp_connect_failed(e, t, err);
+		else
+			tcp_connected(e, t);
+		return;
+	}
+	if (t->state == TCP_STATE_LINGER)
+		return;
+	if (events & EPOLLERR) {
+		if (getsockopt(t->f.sock, SOL_SOCKET, SO_ERROR, &err, &sl))
+			err = errno;
+		if (err) {
+			tcp_reset(e, t, strerror(err));
+			return;
+		}
+	}
+	if (events & (EPOLLRDHUP | EPOLLHUP))
+		t->flags |= TCP_F_HOST_RDHUP;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+		tcp_data_to_child(e, t);
+	if (t->f.state != FLOW_STATE_ACTIVE)
+		return;
+	if (events & EPOLLOUT && t->state == TCP_STATE_ESTABLISHED) {
+		uint32_t old = t->wnd_to_child;
+
+		t->flags &= (uint16_t)~TCP_F_WND_WAIT;
+		tcp_update_wnd(e, t);
+		/* A window update. Never more: extra duplicate ACKs make the
+		 * tree's stack believe in reordering and raise its duplicate
+		 * ACK threshold, which turns the next loss into a long stall
+		 */
+		if (t->wnd_to_child > old || t->flags & TCP_F_DROPPED)
+			tcp_ack_now(e, t);
+		t->flags &= (uint16_t)~TCP_F_DROPPED;
+	}
+	tcp_check_closed(e, t);
+}
+
+void tcp_flush_acks(struct engine *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < tcp_ack_n; i++) {
+		struct tcp_flow *t =
+			(struct tcp_flow *)(void *)flow_at(tcp_ack_list[i]);
+
+		if (t->f.state != FLOW_STATE_ACTIVE ||
+		    !(t->flags & TCP_F_ACK_PENDING))
+			continue;
+		tcp_update_wnd(e, t);
+		tcp_ack_now(e, t);
+	}
+	tcp_ack_n = 0;
+}
+
+/* tcp_rto() - the retransmission timer of an established flow fired */
+static void tcp_rto(struct engine *e, struct tcp_flow *t)
+{
+	t->timer_at_ms = 0;
+	if (t->seq_to_child != t->seq_ack_from_child) {
+		if (++t->retries > TCP_RETRIES_MAX) {
+			tcp_reset(e, t, "retransmissions timed out");
+			return;
+		}
+		tcp_stats.timeouts++;
+		FLOW_DBG(
+			&t->f,
+			"timeout %u: %u bytes in flight, window %u, %u ms since last",
+			t->retries, t->seq_to_child - t->seq_ack_from_child,
+			t->wnd_from_child,
+			(unsigned int)(e->now_ms - t->f.last_ms));
+		t->rto_ms = t->rto_ms * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS
+							   : t->rto_ms * 2;
+		t->dup_acks = 0;
+		if (!t->wnd_from_child) { /* window closed: probe instead */
+			tcp_send_flags(e, t, TCP_ACK, t->seq_to_child - 1);
+		} else if (t->retries == 1) {
+			/* First timeout: often only the ACK was late or lost.
+			 * Resend the first segment; the tree's ACK then says
+			 * how much it really has (partial ACKs continue).
+			 */
+			t->flags |= TCP_F_RECOVERY;
+			t->seq_recover = t->seq_max_to_child;
+			tcp_retransmit_one(e, t);
+		} else {
+			/* go back to the last ACK and send everything again */
+			t->seq_to_child = t->seq_ack_from_child;
+			tcp_set_peek_off(e, t);
+			t->flags &= (uint16_t)~TCP_F_RECOVERY;
+			tcp_data_to_child(e, t);
+		}
+		tcp_arm_rto(e, t);
+		return;
+	}
+	if (!t->wnd_from_child) {
+		/* zero window probe: an old sequence number makes the tree
+		 * answer with its current window
+		 */
+		tcp_send_flags(e, t, TCP_ACK, t->seq_to_child - 1);
+		t->rto_ms = t->rto_ms * 2 > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS
+							   : t->rto_ms * 2;
+		tcp_arm_rto(e, t);
+	}
+}
+
+bool tcp_timer(struct engine *e, struct tcp_flow *t)
+{
+	switch (t->state) {
+	case TCP_STATE_CONNECTING:
+		if (e->now_ms >= t->timer_at_ms)
+			tcp_connect_failed(e, t, ETIMEDOUT);
+		return false;
+	case TCP_STATE_SYN_SENT_TO_CHILD:
+		if (e->now_ms < t->timer_at_ms)
+			return true;
+		if (++t->retries > TCP_SYNACK_RETRIES) {
+			tcp_reset(e, t, "no ACK for our SYN-ACK");
+			return false;
+		}
+		tcp_send_flags(e, t, TCP_SYN | TCP_ACK, t->seq_init_to_child);
+		t->rto_ms *= 2;
+		t->timer_at_ms = e->now_ms + t->rto_ms;
+		return true;
+	case TCP_STATE_LINGER:
+		if (e->now_ms >= t->timer_at_ms)
+			flow_kill(&t->f, EVENT_END_CLOSE);
+		return false;
+	case TCP_STATE_ESTABLISHED:
+		if (e->now_ms - t->f.last_ms > TCP_IDLE_MS) {
+			tcp_reset(e, t, "idle timeout");
+			t->f.end = EVENT_END_TIMEOUT;
+			return false;
+		}
+		if (t->timer_at_ms && e->now_ms >= t->timer_at_ms)
+			tcp_rto(e, t);
+		if (t->f.state != FLOW_STATE_ACTIVE)
+			return false;
+		if (t->wnd_to_child < t->mss_to_child && t->f.sock >= 0) {
+			uint32_t old = t->wnd_to_child;
+
+			tcp_update_wnd(e, t);
+			if (t->wnd_to_child > old)
+				tcp_ack_now(e, t);
+		}
+		return t->timer_at_ms != 0 || t->wnd_to_child < t->mss_to_child;
+	default:
+		ASSERT(0);
+	}
+	return false;
+}
+
+bool tcp_unfinished(const struct tcp_flow *t)
+{
+	return t->state == TCP_STATE_ESTABLISHED &&
+	       !(t->flags & TCP_F_FIN_FROM_CHILD);
+}
+
+void tcp_free(struct engine *e, struct tcp_flow *t)
+{
+	if (t->f.sock >= 0) {
+		if (t->flags & TCP_F_RST_HOST) {
+			struct linger l = {.l_onoff = 1, .l_linger = 0};
+
+			setsockopt(t->f.sock, SOL_SOCKET, SO_LINGER, &l,
+				   sizeof(l));
+		}
+		close(t->f.sock);
+		t->f.sock = -1;
+	}
+	if (events_wanted() && t->state != TCP_STATE_CONNECTING) {
+		struct event ev;
+
+		flow_event(&t->f, &ev, EVENT_FLOW_END, tcp_proto(t));
+		ev.bytes_sent = t->f.bytes_from_child;
+		ev.bytes_received = t->f.bytes_to_child;
+		ev.duration_ms = e->now_ms - t->f.start_ms;
+		ev.end = (enum event_end)t->f.end;
+		events_emit(&ev);
+	}
+}
+
+void tcp_debug_totals(void)
+{
+	if (!events_debug())
+		return;
+	fprintf(stderr,
+		"childflow: tcp totals: %llu partial sends, %llu out of order, %llu fast retransmits, %llu timeouts\n",
+		(unsigned long long)tcp_stats.partial_sends,
+		(unsigned long long)tcp_stats.ooo,
+		(unsigned long long)tcp_stats.fast_retransmits,
+		(unsigned long long)tcp_stats.timeouts);
+}

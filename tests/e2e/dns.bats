@@ -1,0 +1,118 @@
+#!/usr/bin/env bats
+# DNS through the engine's resolver (src/engine/dns.c) at 10.0.2.3 and
+# fd00::3, in the lab, as root and as the unprivileged test user: dig over
+# UDP and TCP by the tree's resolv.conf, getent, --dns redirecting any
+# server, a CNAME chain, --hosts-file, and --offline answering REFUSED at
+# once with nothing leaving the tree (seen by tshark on the world side).
+
+load helpers
+load engine
+
+setup_file() {
+	lab_file_up
+	export DNS_DIR=$LAB_DIR/engine-dns
+	mkdir -m 0755 "$DNS_DIR"
+	printf '203.0.113.77\tmyname.test myalias\n2001:db8::77\tmyname6.test\n' \
+		>"$DNS_DIR/hosts"
+	chmod 0644 "$DNS_DIR/hosts"
+}
+
+setup() {
+	require_childflow
+}
+
+@test "dig by resolv.conf over UDP and TCP, A and AAAA, root and user" {
+	local who
+	for who in root user; do
+		run cf "$who" -- dig +short +time=2 +tries=1 "$LAB_ORIGIN_NAME"
+		assert_equal "$output" "$LAB_ORIGIN4"
+		run cf "$who" -- dig +short +tcp +time=2 +tries=1 "$LAB_ORIGIN_NAME"
+		assert_equal "$output" "$LAB_ORIGIN4"
+		run cf "$who" -- dig +short +time=2 +tries=1 "$LAB_ORIGIN_NAME" AAAA
+		assert_equal "$output" "$LAB_ORIGIN6"
+		run cf "$who" -- dig +short +tcp +time=2 +tries=1 v6only.test AAAA
+		assert_equal "$output" "$LAB_ORIGIN6"
+		# the engine's IPv6 address answers too
+		run cf "$who" -- dig +short +time=2 +tries=1 @fd00::3 "$LAB_ORIGIN_NAME"
+		assert_equal "$output" "$LAB_ORIGIN4"
+	done
+}
+
+@test "getent hosts resolves through the engine, root and user" {
+	local who
+	for who in root user; do
+		run cf "$who" -- getent hosts "$LAB_ORIGIN_NAME"
+		assert_match "$output" "$LAB_ORIGIN6 +$LAB_ORIGIN_NAME"
+		run cf "$who" -- getent ahostsv4 "$LAB_ORIGIN_NAME"
+		assert_match "$output" "$LAB_ORIGIN4"
+	done
+}
+
+@test "a CNAME chain is answered whole" {
+	run cf user -- dig +short +time=2 +tries=1 alias.test
+	assert_equal "$output" $'chain1.test.\norigin.test.\n'"$LAB_ORIGIN4"
+}
+
+@test "--dns redirects DNS to any address (dig @192.0.2.99), UDP and TCP, root and user" {
+	local who
+	for who in root user; do
+		run cf "$who" --dns "$LAB_DNS4" -- dig +short +time=2 +tries=1 @192.0.2.99 "$LAB_ORIGIN_NAME"
+		assert_equal "$output" "$LAB_ORIGIN4"
+		run cf "$who" --dns "$LAB_DNS4" -- dig +short +tcp +time=2 +tries=1 @192.0.2.99 "$LAB_ORIGIN_NAME"
+		assert_equal "$output" "$LAB_ORIGIN4"
+		run cf "$who" --dns "$LAB_DNS6" -- dig +short +time=2 +tries=1 @2001:db8::99 "$LAB_ORIGIN_NAME"
+		assert_equal "$output" "$LAB_ORIGIN4"
+	done
+}
+
+@test "without --dns, DNS to another server goes there unchanged" {
+	run cf root -- dig +short +time=2 +tries=1 "@$LAB_DNS4" "$LAB_ORIGIN_NAME"
+	assert_equal "$output" "$LAB_ORIGIN4"
+}
+
+@test "--hosts-file names resolve, root and user" {
+	local who
+	for who in root user; do
+		run cf "$who" --hosts-file "$DNS_DIR/hosts" -- getent hosts myalias
+		assert_match "$output" "203.0.113.77 +myname.test"
+		run cf "$who" --hosts-file "$DNS_DIR/hosts" -- getent hosts myname6.test
+		assert_match "$output" "2001:db8::77 +myname6.test"
+	done
+}
+
+@test "--offline: dig gets REFUSED and curl fails, each in under a second, and nothing reaches the world" {
+	local who
+	lab_capture_start offline "host $LAB_HOST4 or host $LAB_HOST6"
+	for who in root user; do
+		cf_timed "$who" --offline -- dig +time=3 +tries=1 "$LAB_ORIGIN_NAME"
+		echo "$who dig: $CF_STATUS in $CF_SECONDS s"
+		assert_match "$CF_OUT" "status: REFUSED"
+		assert_lt "$CF_SECONDS" 1
+		cf_timed "$who" --offline -- dig +tcp +time=3 +tries=1 "$LAB_ORIGIN_NAME"
+		assert_lt "$CF_SECONDS" 1
+		cf_timed "$who" --offline -- curl -sS --max-time 5 "http://$LAB_ORIGIN_NAME/"
+		echo "$who curl by name: $CF_STATUS in $CF_SECONDS s: $CF_OUT"
+		[[ $CF_STATUS -ne 0 ]]
+		assert_lt "$CF_SECONDS" 1
+		cf_timed "$who" --offline -- curl -sS --max-time 5 "http://$LAB_ORIGIN4/"
+		[[ $CF_STATUS -eq 7 ]]
+		assert_lt "$CF_SECONDS" 1
+		cf_timed "$who" --offline -- curl -sS --max-time 5 "http://[$LAB_ORIGIN6]/"
+		[[ $CF_STATUS -eq 7 ]]
+		cf "$who" --offline -- ping -c 1 -W 1 "$LAB_ORIGIN4" || true
+		cf "$who" --offline -- sh -c "echo x | socat -t 1 - UDP:$LAB_ORIGIN4:$LAB_ECHO_PORT" || true
+	done
+	lab_capture_stop offline
+	assert_equal "$(lab_capture_count offline)" 0
+}
+
+@test "a host without an IPv6 route: AAAA answered empty and IPv6 connects refused at once" {
+	# an empty network namespace: no route at all, so no IPv6 route
+	run lab_host unshare -n sh -c "ip link set lo up
+		'$CHILDFLOW' -- dig +time=3 +tries=1 $LAB_ORIGIN_NAME AAAA"
+	assert_match "$output" "status: NOERROR"
+	assert_match "$output" "ANSWER: 0"
+	run lab_host unshare -n sh -c "ip link set lo up
+		exec '$CHILDFLOW' -- curl -sS --max-time 5 -w '%{time_total}' http://[$LAB_ORIGIN6]/"
+	[[ $status -eq 7 ]]
+}
