@@ -139,6 +139,7 @@ size_t dns_answer_locally(struct engine *e, const uint8_t *q, size_t qlen,
 				 .dst_port = DNS_PORT};
 	struct dnsmsg_question dq;
 	struct policy_decision d;
+	bool parsed;
 
 	pf.dst = e->dns4;
 	if (policy_decide(e->cfg, &pf, &d) == POLICY_VERDICT_DENY) {
@@ -155,8 +156,27 @@ size_t dns_answer_locally(struct engine *e, const uint8_t *q, size_t qlen,
 		return dnsmsg_build_reply(q, qlen, DNS_RCODE_REFUSED, out,
 					  outlen);
 	}
-	if (!e->ipv6_ok && !dnsmsg_parse_question(q, qlen, &dq) &&
-	    dq.qtype == DNS_TYPE_AAAA) {
+	parsed = !dnsmsg_parse_question(q, qlen, &dq);
+	if (policy_decide_name(e->cfg, parsed ? dq.qname : NULL, &d) ==
+	    POLICY_VERDICT_DENY) {
+		/* A denied name resolves to nothing: the tree fails at once,
+		 * and no query for it leaves the host
+		 */
+		if (events_wanted()) {
+			struct event ev = {.kind = EVENT_DENY,
+					   .proto = EVENT_PROTO_DNS};
+
+			ev.remote = e->dns4;
+			ev.remote_port = DNS_PORT;
+			ev.qname = parsed ? dq.qname : NULL;
+			ev.decision = &d;
+			events_emit(&ev);
+		}
+		*mode = EVENT_DNS_SYNTHETIC_EMPTY;
+		return dnsmsg_build_reply(q, qlen, DNS_RCODE_NOERROR, out,
+					  outlen);
+	}
+	if (!e->ipv6_ok && parsed && dq.qtype == DNS_TYPE_AAAA) {
 		*mode = EVENT_DNS_SYNTHETIC_EMPTY;
 		return dnsmsg_build_reply(q, qlen, DNS_RCODE_NOERROR, out,
 					  outlen);

@@ -19,7 +19,10 @@
 
 #include "config.h"
 #include "policy/cidr.h"
+#include "policy/policy.h"
 #include "sandbox/sandbox.h"
+
+struct namemap;
 
 enum epoll_type {
 	EPOLL_TYPE_NONE = 0,
@@ -56,6 +59,7 @@ enum icmp_mode {
 struct engine {
 	const struct config *cfg;
 	struct sandbox *sb;
+	struct namemap *names; /* address -> names, for domain rules; or NULL */
 	int epfd, sigfd, timerfd, tun_fd;
 	uint64_t now_ms; /* CLOCK_MONOTONIC, refreshed after each epoll_wait */
 
@@ -101,6 +105,13 @@ bool loop_is_engine_dns(const struct engine *e, const struct ipaddr *a);
  * host's own loopback must stay out of the tree's reach whatever it sends.
  */
 bool loop_dst_forbidden(const struct ipaddr *a);
+
+/* loop_policy() - the one policy decision for a new flow: ties the names
+ * the name map knows for @pf->dst to it, then asks policy_decide()
+ * Return: the verdict (also in @d)
+ */
+enum policy_verdict loop_policy(struct engine *e, struct policy_flow *pf,
+				struct policy_decision *d);
 
 /* tun_write() - write one packet to tun0; a failure loses the packet, as
  * a lossy link would (TCP retransmits)

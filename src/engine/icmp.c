@@ -249,7 +249,7 @@ void icmp_from_child(struct engine *e, const struct packet *p)
 		icmp_deny(e, p, NULL);
 		return;
 	}
-	if (policy_decide(e->cfg, &pf, &d) == POLICY_VERDICT_DENY) {
+	if (loop_policy(e, &pf, &d) == POLICY_VERDICT_DENY) {
 		icmp_deny(e, p, &d);
 		return;
 	}

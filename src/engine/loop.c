@@ -53,6 +53,7 @@
 #include "engine/tcp.h"
 #include "engine/udp.h"
 #include "observe/events.h"
+#include "policy/namemap.h"
 #include "util.h"
 
 #define LOOP_EVENTS   256  /* epoll events per wakeup */
@@ -365,17 +366,27 @@ static void loop_drain(struct engine *e)
 	}
 }
 
-int engine_run(const struct config *cfg, struct sandbox *sb)
+enum policy_verdict loop_policy(struct engine *e, struct policy_flow *pf,
+				struct policy_decision *d)
+{
+	if (e->names)
+		namemap_lookup(e->names, &pf->dst, &pf->names, &pf->n_names);
+	return policy_decide(e->cfg, pf, d);
+}
+
+int engine_run(const struct config *cfg, struct sandbox *sb,
+	       struct namemap *names)
 {
 	struct engine eng = {.cfg = cfg,
 			     .sb = sb,
+			     .names = names,
 			     .tun_fd = sb->tun_fd,
 			     .epfd = -1,
 			     .sigfd = -1,
 			     .timerfd = -1};
 	struct engine *e = &eng;
 
-	events_init();
+	/* events_init() is run_command()'s: the sinks are registered there */
 	if (loop_setup(e) < 0 || sandbox_go(sb) < 0) {
 		loop_close(e);
 		sandbox_signal(sb, SIGKILL, true);

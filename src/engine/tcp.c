@@ -426,7 +426,7 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 		tcp_rst_unknown(e, p); /* nothing listens there */
 		return;
 	}
-	if (policy_decide(e->cfg, &pf, &d) == POLICY_VERDICT_DENY) {
+	if (loop_policy(e, &pf, &d) == POLICY_VERDICT_DENY) {
 		if (events_wanted())
 			tcp_event_deny(
 				p, dns ? EVENT_PROTO_DNS : EVENT_PROTO_TCP, &d);

@@ -132,7 +132,7 @@ void udp_from_child(struct engine *e, const struct packet *p)
 				    p->l3, p->l3_len);
 		return;
 	}
-	if (policy_decide(e->cfg, &pf, &d) == POLICY_VERDICT_DENY) {
+	if (loop_policy(e, &pf, &d) == POLICY_VERDICT_DENY) {
 		udp_deny(e, p, &d);
 		return;
 	}

@@ -18,7 +18,7 @@
 
 #include "engine/dnsmsg.h"
 
-#define EVENTS_SINKS_MAX 4
+#define EVENTS_SINKS_MAX 8
 
 bool events_on;
 

@@ -177,6 +177,17 @@ SPEC_OPTIONS=(--profile --dump-profile -c --capture -C --capture-point --root
 	cf_fails 125 "the rootful backend is not built yet in childflow $("$CHILDFLOW" -V | cut -d' ' -f2); nothing was run (drop --root to use the rootless backend)" --root -- true
 }
 
+@test "controls not built yet refuse the run instead of running without them" {
+	v=$("$CHILDFLOW" -V | cut -d' ' -f2)
+	cf_fails 125 "--proxy (the upstream proxy relay) is not built yet in childflow $v; nothing was run rather than run without it" -p http://127.0.0.1:3128 -- touch "$T/ran"
+	cf_fails 125 "--capture (pcapng capture) is not built yet in childflow $v; nothing was run rather than run without it" -c "$T/x.pcapng" -- touch "$T/ran"
+	[ ! -e "$T/ran" ]
+	# the flow log says why
+	run "$CHILDFLOW" --flow-log "$T/f.jsonl" -p http://127.0.0.1:3128 -- true
+	[ "$status" -eq 125 ]
+	[ "$(jq -r 'select(.event == "runtime_failure") | .phase + " " + .reason_code' "$T/f.jsonl")" = "preflight control_unavailable" ]
+}
+
 @test "profile errors name the file, line and key, exit 2" {
 	printf 'dns = "192.0.2.53"\n\nfrobnicate = true\n' >"$T/bad.toml"
 	cf_fails 2 "$T/bad.toml:3: unknown key 'frobnicate' (see docs/profile.md for the keys)" --profile "$T/bad.toml" true
