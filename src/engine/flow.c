@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "engine/flow_table.h"
 #include "util.h"
@@ -302,6 +303,25 @@ void flow_event(const struct flow_common *f, struct event *ev,
 	ev->proto = proto;
 	ev->remote = f->remote;
 	ev->remote_port = f->remote_port;
+}
+
+void flow_close_datagram(const struct engine *e, struct flow_common *f,
+			 enum event_proto proto)
+{
+	if (f->sock >= 0) {
+		close(f->sock);
+		f->sock = -1;
+	}
+	if (events_wanted()) {
+		struct event ev;
+
+		flow_event(f, &ev, EVENT_FLOW_END, proto);
+		ev.bytes_sent = f->bytes_from_child;
+		ev.bytes_received = f->bytes_to_child;
+		ev.duration_ms = e->now_ms - f->start_ms;
+		ev.end = (enum event_end)f->end;
+		events_emit(&ev);
+	}
 }
 
 /* flow_type_name() - the protocol word of debug lines */

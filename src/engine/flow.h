@@ -130,6 +130,13 @@ unsigned int flow_count(void);
 void flow_event(const struct flow_common *f, struct event *ev,
 		enum event_kind kind, enum event_proto proto);
 
+/* flow_close_datagram() - the free hook of a datagram flow (UDP, ICMP):
+ * close its host socket and report its flow_end with the byte counts,
+ * duration and end reason every such flow keeps in flow_common
+ */
+void flow_close_datagram(const struct engine *e, struct flow_common *f,
+			 enum event_proto proto);
+
 /* flow_dbg() - a CHILDFLOW_DEBUG=1 line about @f: "flow 42 tcp: ..." */
 void flow_dbg(const struct flow_common *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -437,20 +437,7 @@ void icmp_timer(struct engine *e, struct icmp_flow *i)
 
 void icmp_free(struct engine *e, struct icmp_flow *i)
 {
-	if (i->f.sock >= 0) {
-		close(i->f.sock);
-		i->f.sock = -1;
-	}
-	if (events_wanted()) {
-		struct event ev;
-
-		flow_event(&i->f, &ev, EVENT_FLOW_END,
-			   i->f.child.family == AF_INET ? EVENT_PROTO_ICMP4
-							: EVENT_PROTO_ICMP6);
-		ev.bytes_sent = i->f.bytes_from_child;
-		ev.bytes_received = i->f.bytes_to_child;
-		ev.duration_ms = e->now_ms - i->f.start_ms;
-		ev.end = (enum event_end)i->f.end;
-		events_emit(&ev);
-	}
+	flow_close_datagram(e, &i->f,
+			    i->f.child.family == AF_INET ? EVENT_PROTO_ICMP4
+							 : EVENT_PROTO_ICMP6);
 }

@@ -274,18 +274,5 @@ void udp_timer(struct engine *e, struct udp_flow *u)
 
 void udp_free(struct engine *e, struct udp_flow *u)
 {
-	if (u->f.sock >= 0) {
-		close(u->f.sock);
-		u->f.sock = -1;
-	}
-	if (events_wanted()) {
-		struct event ev;
-
-		flow_event(&u->f, &ev, EVENT_FLOW_END, EVENT_PROTO_UDP);
-		ev.bytes_sent = u->f.bytes_from_child;
-		ev.bytes_received = u->f.bytes_to_child;
-		ev.duration_ms = e->now_ms - u->f.start_ms;
-		ev.end = (enum event_end)u->f.end;
-		events_emit(&ev);
-	}
+	flow_close_datagram(e, &u->f, EVENT_PROTO_UDP);
 }
