@@ -76,6 +76,10 @@ struct engine {
 	struct ipaddr dns_upstream[DNS_UPSTREAM_MAX];
 	unsigned int n_dns_upstream;
 
+	/* --proxy: its address, resolved once at start (loop_setup()) */
+	struct ipaddr proxy_addr;
+	uint16_t proxy_port;
+
 	uint32_t next_flow_id;
 	unsigned int sigint_count;
 	bool tree_gone;

@@ -36,6 +36,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -167,6 +168,44 @@ static void loop_raise_nofile(void)
 	}
 }
 
+/* loop_resolve_proxy() - the address of --proxy's host (an IP literal or
+ * a name, resolved here once), into e->proxy_addr
+ * Return: 0, or -1 when it cannot be resolved
+ */
+static int loop_resolve_proxy(struct engine *e)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL, *ai;
+	uint16_t port;
+	int rc;
+
+	if (!e->cfg->has_proxy)
+		return 0;
+	rc = getaddrinfo(e->cfg->proxy.host, NULL, &hints, &res);
+	if (rc) {
+		util_err("cannot resolve the proxy host %s: %s",
+			 e->cfg->proxy.host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct sockaddr_storage ss = {0};
+
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		sock_addr_read(&ss, &e->proxy_addr, &port);
+		if (e->proxy_addr.family)
+			break;
+	}
+	freeaddrinfo(res);
+	if (!e->proxy_addr.family) {
+		util_err("cannot resolve the proxy host %s: no address",
+			 e->cfg->proxy.host);
+		return -1;
+	}
+	e->proxy_port = e->cfg->proxy.port;
+	return 0;
+}
+
 /* loop_setup() - everything the loop needs, before the tree may start
  * Return: 0, or -1 with one line printed
  */
@@ -210,6 +249,8 @@ static int loop_setup(struct engine *e)
 		return -1;
 	}
 	loop_timer_set(e, TIMER_SLOW_MS);
+	if (loop_resolve_proxy(e) < 0)
+		return -1;
 
 	flow_init();
 	e->ipv6_ok = loop_probe_ipv6();

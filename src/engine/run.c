@@ -53,8 +53,10 @@ static int run_unbuilt(const struct config *cfg, char *err, size_t errlen)
 {
 	const char *what = NULL;
 
-	if (cfg->has_proxy)
-		what = "--proxy (the upstream proxy relay)";
+	if (cfg->has_proxy && cfg->proxy.scheme == PROXY_HTTPS)
+		what = "--proxy https:// (TLS to the proxy)";
+	else if (cfg->has_proxy && cfg->proxy_dns)
+		what = "--proxy-dns (DNS through the proxy; use --no-proxy-dns)";
 	else if (cfg->capture)
 		what = "--capture (pcapng capture)";
 	if (!what)

@@ -58,11 +58,13 @@
  */
 #include "engine/tcp.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/sockios.h>
 #include <linux/sock_diag.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
@@ -74,6 +76,7 @@
 #include "engine/sock.h"
 #include "observe/events.h"
 #include "policy/policy.h"
+#include "proxy/handshake.h"
 #include "util.h"
 
 #define TCP_FRAMES	    16	  /* segments peeked per recvmsg() */
@@ -130,6 +133,14 @@ static enum event_proto tcp_proto(const struct tcp_flow *t)
 {
 	(void)t;
 	return EVENT_PROTO_TCP;
+}
+
+/* tcp_event() - fill the common fields of an event about @t */
+static void tcp_event(const struct tcp_flow *t, struct event *ev,
+		      enum event_kind kind)
+{
+	flow_event(&t->f, ev, kind, tcp_proto(t));
+	ev->via_proxy = (t->flags & TCP_F_PROXY) != 0;
 }
 
 /* tcp_wnd_field() - the 16-bit window field for @t's current window */
@@ -326,10 +337,22 @@ static const char *tcp_connect_error_code(int err)
 	}
 }
 
-/* tcp_connect_failed() - the host connect() failed with @err: make the
- * tree see what a direct connection would have seen
+/* tcp_proxy_free() - drop the handshake of @t, if any, wiping it */
+static void tcp_proxy_free(struct tcp_flow *t)
+{
+	if (!t->hs)
+		return;
+	proxy_hs_wipe(t->hs);
+	free(t->hs);
+	t->hs = NULL;
+}
+
+/* tcp_fail_to_child() - the connection cannot be made: report @code and
+ * @detail, and make the tree see what a direct connection would have seen
+ * for errno @err (ETIMEDOUT: silence; unreachable: ICMP; else RST)
  */
-static void tcp_connect_failed(struct engine *e, struct tcp_flow *t, int err)
+static void tcp_fail_to_child(struct engine *e, struct tcp_flow *t, int err,
+			      const char *code, const char *detail)
 {
 	uint8_t quote[64];
 	size_t qlen;
@@ -338,11 +361,12 @@ static void tcp_connect_failed(struct engine *e, struct tcp_flow *t, int err)
 	if (events_wanted()) {
 		struct event ev;
 
-		flow_event(&t->f, &ev, EVENT_FLOW_FAILED, tcp_proto(t));
-		ev.error = tcp_connect_error_code(err);
-		ev.error_detail = strerror(err);
+		tcp_event(t, &ev, EVENT_FLOW_FAILED);
+		ev.error = code;
+		ev.error_detail = detail;
 		events_emit(&ev);
 	}
+	tcp_proxy_free(t);
 	switch (err) {
 	case ETIMEDOUT:
 		tcp_kill(t, EVENT_END_TIMEOUT); /* silence */
@@ -365,12 +389,37 @@ static void tcp_connect_failed(struct engine *e, struct tcp_flow *t, int err)
 	}
 }
 
+/* tcp_connect_failed() - the host connect() (or the socket to the proxy)
+ * failed with @err
+ */
+static void tcp_connect_failed(struct engine *e, struct tcp_flow *t, int err)
+{
+	char detail[PROXY_HS_NAME_MAX + 64];
+	const struct config *cfg = e->cfg;
+
+	if ((t->flags & TCP_F_PROXY) && !t->hs && err == ECONNREFUSED) {
+		snprintf(detail, sizeof(detail),
+			 strchr(cfg->proxy.host, ':')
+				 ? "proxy [%s]:%u refused the connection"
+				 : "proxy %s:%u refused the connection",
+			 cfg->proxy.host, (unsigned int)cfg->proxy.port);
+		tcp_fail_to_child(e, t, err, "proxy_refused", detail);
+		return;
+	}
+	tcp_fail_to_child(e, t, err, tcp_connect_error_code(err),
+			  strerror(err));
+}
+
 /* tcp_connected() - the host connect() succeeded: SYN-ACK to the tree */
 static void tcp_connected(struct engine *e, struct tcp_flow *t)
 {
 	uint32_t isn;
 
 	ASSERT(t->state == TCP_STATE_CONNECTING);
+	tcp_proxy_free(t);
+	if (e->peek_off && (t->flags & TCP_F_PROXY))
+		setsockopt(t->f.sock, SOL_SOCKET, SO_PEEK_OFF, &(int){0},
+			   sizeof(int));
 	if (getrandom(&isn, sizeof(isn), GRND_NONBLOCK) != sizeof(isn))
 		isn = (uint32_t)(e->now_ms * 2654435761u) ^ t->f.id;
 	t->seq_init_to_child = isn;
@@ -387,16 +436,132 @@ static void tcp_connected(struct engine *e, struct tcp_flow *t)
 	if (events_wanted()) {
 		struct event ev;
 
-		flow_event(&t->f, &ev, EVENT_FLOW_CONNECTED, tcp_proto(t));
+		tcp_event(t, &ev, EVENT_FLOW_CONNECTED);
 		events_emit(&ev);
 	}
 }
 
+/* tcp_proxy_failed() - the proxy handshake of @t ended in an error */
+static void tcp_proxy_failed(struct engine *e, struct tcp_flow *t,
+			     enum proxy_hs_result res)
+{
+	const char *detail = NULL;
+	const char *code = proxy_hs_error_name(t->hs, &detail);
+	int err;
+
+	switch (res) {
+	case PROXY_HS_NET_UNREACHABLE:
+		err = ENETUNREACH;
+		break;
+	case PROXY_HS_HOST_UNREACHABLE:
+		err = EHOSTUNREACH;
+		break;
+	case PROXY_HS_TIMEOUT:
+		err = ETIMEDOUT;
+		break;
+	default: /* refused, proxy_refused, auth failed, protocol */
+		err = ECONNREFUSED;
+		break;
+	}
+	FLOW_DBG(&t->f, "proxy handshake: %s (%s)", code ? code : "?",
+		 detail ? detail : "");
+	tcp_fail_to_child(e, t, err, code ? code : "proxy_protocol", detail);
+}
+
+/* tcp_proxy_io() - move the handshake of @t on: write what it offers,
+ * feed it what the proxy sent (peeked, then only the handshake's bytes
+ * taken: what follows is tunnel data for the normal path), until it
+ * waits for the socket, succeeds or fails
+ */
+static void tcp_proxy_io(struct engine *e, struct tcp_flow *t)
+{
+	uint8_t buf[4096];
+
+	for (;;) {
+		enum proxy_hs_result res;
+		const uint8_t *out;
+		size_t n = proxy_hs_pending(t->hs, &out), used = 0;
+		ssize_t r;
+
+		if (n) {
+			r = send(t->f.sock, out, n, MSG_NOSIGNAL);
+			if (r < 0) {
+				if (errno != EAGAIN && errno != EWOULDBLOCK)
+					tcp_connect_failed(e, t, errno);
+				return;
+			}
+			proxy_hs_wrote(t->hs, (size_t)r);
+			continue;
+		}
+		r = recv(t->f.sock, buf, sizeof(buf), MSG_PEEK);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				tcp_connect_failed(e, t, errno);
+			return;
+		}
+		if (r == 0) {
+			res = proxy_hs_eof(t->hs);
+		} else {
+			res = proxy_hs_feed(t->hs, buf, (size_t)r, &used);
+			if (used && recv(t->f.sock, NULL, used, MSG_TRUNC) !=
+					    (ssize_t)used) {
+				tcp_connect_failed(e, t, errno ? errno : EIO);
+				return;
+			}
+		}
+		if (res == PROXY_HS_DONE) {
+			tcp_connected(e, t);
+			return;
+		}
+		if (res != PROXY_HS_MORE) {
+			tcp_proxy_failed(e, t, res);
+			return;
+		}
+	}
+}
+
+/* tcp_proxy_start() - the socket of @t reached the proxy: start the
+ * handshake for the tree's destination
+ */
+static void tcp_proxy_start(struct engine *e, struct tcp_flow *t)
+{
+	const struct config *cfg = e->cfg;
+	char host[INET6_ADDRSTRLEN];
+
+	t->hs = calloc(1, sizeof(*t->hs));
+	if (!t->hs) {
+		tcp_connect_failed(e, t, ENOMEM);
+		return;
+	}
+	inet_ntop(t->f.remote.family, &t->f.remote.v6, host, sizeof(host));
+	if (proxy_hs_init(t->hs, &cfg->proxy, cfg->proxy_user,
+			  cfg->proxy_password, host, t->f.remote_port, false)) {
+		tcp_proxy_failed(e, t, proxy_hs_result(t->hs));
+		return;
+	}
+	tcp_proxy_io(e, t);
+}
+
+/* tcp_sock_connected() - the host socket of @t connected: to the
+ * destination (SYN-ACK now) or to the proxy (handshake first)
+ */
+static void tcp_sock_connected(struct engine *e, struct tcp_flow *t)
+{
+	if (t->flags & TCP_F_PROXY)
+		tcp_proxy_start(e, t);
+	else
+		tcp_connected(e, t);
+}
+
 /* tcp_event_deny() - report a denied connection attempt */
 static void tcp_event_deny(const struct packet *p, enum event_proto proto,
-			   const struct policy_decision *d)
+			   const struct policy_decision *d, bool via_proxy)
 {
 	struct event ev = {.kind = EVENT_DENY, .proto = proto};
+
+	ev.via_proxy = via_proxy;
 
 	ev.remote = p->dst;
 	ev.remote_port = p->dport;
@@ -415,6 +580,7 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 	struct flow_common *f;
 	struct tcp_flow *t;
 	int s, one = 1, zero = 0;
+	uint16_t port = p->dport;
 	bool dns = false;
 	socklen_t sl;
 
@@ -426,10 +592,12 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 		tcp_rst_unknown(e, p); /* nothing listens there */
 		return;
 	}
+	pf.via_proxy = e->cfg->has_proxy && !dns;
 	if (loop_policy(e, &pf, &d) == POLICY_VERDICT_DENY) {
 		if (events_wanted())
-			tcp_event_deny(
-				p, dns ? EVENT_PROTO_DNS : EVENT_PROTO_TCP, &d);
+			tcp_event_deny(p,
+				       dns ? EVENT_PROTO_DNS : EVENT_PROTO_TCP,
+				       &d, pf.via_proxy);
 		tcp_rst_unknown(e, p);
 		return;
 	}
@@ -458,6 +626,11 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 		target = dns_upstream_for_tcp(e);
 		t->flags |= TCP_F_DNS;
 		t->dns_from_child = t->seq_from_child;
+		port = DNS_PORT;
+	} else if (pf.via_proxy) {
+		target = &e->proxy_addr;
+		port = e->proxy_port;
+		t->flags |= TCP_F_PROXY;
 	}
 	t->timer_at_ms = e->now_ms + TCP_CONNECT_MAX_MS;
 
@@ -471,13 +644,14 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 	}
 	f->sock = s;
 	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (e->peek_off)
+	/* through the proxy: only once the handshake's peeks are over */
+	if (e->peek_off && !(t->flags & TCP_F_PROXY))
 		setsockopt(s, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
 	flow_activate(f);
 	if (events_wanted()) {
 		struct event ev;
 
-		flow_event(f, &ev, EVENT_FLOW_START, tcp_proto(t));
+		tcp_event(t, &ev, EVENT_FLOW_START);
 		if (dns) {
 			ev.remote = *target;
 			ev.remote_port = DNS_PORT;
@@ -489,9 +663,9 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 		tcp_connect_failed(e, t, ENOMEM);
 		return;
 	}
-	sl = sock_addr_fill(&ss, target, dns ? DNS_PORT : p->dport);
+	sl = sock_addr_fill(&ss, target, port);
 	if (connect(s, (struct sockaddr *)&ss, sl) == 0)
-		tcp_connected(e, t);
+		tcp_sock_connected(e, t);
 	else if (errno != EINPROGRESS)
 		tcp_connect_failed(e, t, errno);
 }
@@ -949,6 +1123,10 @@ void tcp_sock_handler(struct engine *e, struct tcp_flow *t, uint32_t events)
 	socklen_t sl = sizeof(err);
 
 	if (t->state == TCP_STATE_CONNECTING) {
+		if (t->hs) {
+			tcp_proxy_io(e, t);
+			return;
+		}
 		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return;
 		if (getsockopt(t->f.sock, SOL_SOCKET, SO_ERROR, &err, &sl))
@@ -956,7 +1134,7 @@ void tcp_sock_handler(struct engine *e, struct tcp_flow *t, uint32_t events)
 		if (err)
 			tcp_connect_failed(e, t, err);
 		else
-			tcp_connected(e, t);
+			tcp_sock_connected(e, t);
 		return;
 	}
 	if (t->state == TCP_STATE_LINGER)
@@ -1112,6 +1290,7 @@ bool tcp_unfinished(const struct tcp_flow *t)
 
 void tcp_free(struct engine *e, struct tcp_flow *t)
 {
+	tcp_proxy_free(t);
 	if (t->f.sock >= 0) {
 		if (t->flags & TCP_F_RST_HOST) {
 			struct linger l = {.l_onoff = 1, .l_linger = 0};
@@ -1125,7 +1304,7 @@ void tcp_free(struct engine *e, struct tcp_flow *t)
 	if (events_wanted() && t->state != TCP_STATE_CONNECTING) {
 		struct event ev;
 
-		flow_event(&t->f, &ev, EVENT_FLOW_END, tcp_proto(t));
+		tcp_event(t, &ev, EVENT_FLOW_END);
 		ev.bytes_sent = t->f.bytes_from_child;
 		ev.bytes_received = t->f.bytes_to_child;
 		ev.duration_ms = e->now_ms - t->f.start_ms;

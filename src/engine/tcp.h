@@ -30,6 +30,9 @@ enum tcp_state {
 #define TCP_F_WND_WAIT	     0x0080 /* EPOLLOUT armed for a window update */
 #define TCP_F_HOST_RDHUP     0x0100 /* the host peer shut down its side */
 #define TCP_F_RST_HOST	     0x0200 /* close with RST (SO_LINGER 0) */
+#define TCP_F_PROXY	     0x0400 /* the host socket goes to --proxy */
+
+struct proxy_hs;
 
 struct tcp_flow {
 	struct flow_common f;
@@ -51,6 +54,8 @@ struct tcp_flow {
 	uint32_t dns_from_child, dns_to_child; /* next DNS message start */
 	uint32_t rto_ms;
 	uint64_t timer_at_ms; /* retransmission / probe / linger deadline */
+	struct proxy_hs *hs;  /* CONNECTING through --proxy: the handshake,
+			       * allocated only while it runs; else NULL */
 };
 
 /* tcp_init() - probe SO_PEEK_OFF; called once at engine start */

@@ -288,16 +288,22 @@ static bool policy_step_offline(const struct config *cfg,
 	return true;
 }
 
-/* policy_step_engine_dns() - 2. the engine's own resolver is always
- * reachable once --offline has had its say (DESIGN.md "Policy"); which
- * names it forwards is policy_decide_name()'s business
+/* policy_step_engine_dns() - 2. the engine's own resolver is reachable
+ * once --offline has had its say (DESIGN.md "Policy"); which names it
+ * forwards is policy_decide_name()'s business. Under --proxy-only without
+ * --proxy-dns the engine would have to send the query to a resolver past
+ * the proxy, so it is denied (SPEC.md: as in the earlier tool).
  */
-static bool policy_step_engine_dns(const struct policy_flow *f,
+static bool policy_step_engine_dns(const struct config *cfg,
+				   const struct policy_flow *f,
 				   struct policy_decision *d)
 {
 	if (f->proto != POLICY_PROTO_DNS)
 		return false;
-	policy_allow(d, POLICY_ALLOWED_BY_ENGINE_DNS, NULL, NULL);
+	if (cfg->proxy_only && !cfg->proxy_dns)
+		policy_set(d, POLICY_VERDICT_DENY, POLICY_REASON_PROXY_ONLY);
+	else
+		policy_allow(d, POLICY_ALLOWED_BY_ENGINE_DNS, NULL, NULL);
 	return true;
 }
 
@@ -498,7 +504,8 @@ enum policy_verdict policy_decide(const struct config *cfg,
 	struct policy_addr pa;
 
 	memset(d, 0, sizeof(*d));
-	if (policy_step_offline(cfg, f, d) || policy_step_engine_dns(f, d) ||
+	if (policy_step_offline(cfg, f, d) ||
+	    policy_step_engine_dns(cfg, f, d) ||
 	    policy_step_proxy_only(cfg, f, d))
 		return d->verdict;
 	policy_addr_init(&f->dst, &pa);

@@ -36,7 +36,7 @@
  *	Status to result (HTTP cannot say why the proxy failed to connect, so
  *	the status code alone decides):
  *	    2xx				done
- *	    407				proxy_auth_failed
+ *	    401, 407			proxy_auth_failed
  *	    502 Bad Gateway,		refused: Squid, Apache, Privoxy, HAProxy
  *	    503 Service Unavailable	and nginx answer one of these when the
  *					target did not accept the connection,
@@ -626,6 +626,7 @@ static enum proxy_hs_result proxy_hs_http_code(unsigned int code)
 	if (code >= 200 && code <= 299)
 		return PROXY_HS_DONE;
 	switch (code) {
+	case 401: /* tinyproxy's answer to wrong credentials */
 	case 407:
 		return PROXY_HS_AUTH_FAILED;
 	case 502:

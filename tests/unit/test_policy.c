@@ -244,6 +244,7 @@ static void test_engine_dns_passes_after_offline(void **state)
 	struct cidr deny_all[] = {rule("0.0.0.0/0"), rule("::/0")};
 	struct config cfg = {.proxy_only = true,
 			     .has_proxy = true,
+			     .proxy_dns = true,
 			     .block_private = true,
 			     .block_metadata = true,
 			     .deny_cidrs = deny_all,
@@ -260,6 +261,11 @@ static void test_engine_dns_passes_after_offline(void **state)
 	f = flow(POLICY_PROTO_DNS, "fd00::3");
 	check_flow(&cfg, &f, POLICY_VERDICT_ALLOW, POLICY_REASON_NONE,
 		   "fd00::3");
+	/* without --proxy-dns the engine's DNS cannot go through the proxy */
+	cfg.proxy_dns = false;
+	check_flow(&cfg, &f, POLICY_VERDICT_DENY, POLICY_REASON_PROXY_ONLY,
+		   "fd00::3");
+	cfg.proxy_dns = true;
 	/* DNS sent as plain UDP to an outside resolver is an ordinary flow */
 	f = flow(POLICY_PROTO_UDP, "8.8.8.8");
 	f.dst_port = 53;
