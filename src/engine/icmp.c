@@ -314,50 +314,17 @@ static void icmp_errqueue(struct engine *e, struct icmp_flow *i)
 	int n_err;
 
 	for (n_err = 0; n_err < ICMP_BATCH; n_err++) {
-		union {
-			char buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
-					    sizeof(struct sockaddr_in6))];
-			struct cmsghdr align;
-		} ctl;
 		uint8_t data[ICMP_QUOTE_MAX], quote[ICMP_QUOTE_MAX + 64];
-		struct iovec iov = {data, sizeof(data)};
-		struct sockaddr_storage dst_ss, off_ss;
-		struct msghdr mh = {.msg_name = &dst_ss,
-				    .msg_namelen = sizeof(dst_ss),
-				    .msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = ctl.buf,
-				    .msg_controllen = sizeof(ctl.buf)};
-		const struct sock_extended_err *ee = NULL;
-		struct ipaddr dst, offender;
-		uint16_t unused;
-		struct cmsghdr *c;
+		struct sock_err err;
 		uint8_t req, rep;
 		size_t qlen;
-		ssize_t n;
+		int rc;
 
-		n = recvmsg(i->f.sock, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
-		if (n < 0)
+		rc = sock_errqueue_read(i->f.sock, family, data, sizeof(data),
+					&err);
+		if (rc < 0)
 			break;
-		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			if ((c->cmsg_level == SOL_IP &&
-			     c->cmsg_type == IP_RECVERR) ||
-			    (c->cmsg_level == SOL_IPV6 &&
-			     c->cmsg_type == IPV6_RECVERR))
-				ee = (const struct sock_extended_err *)(void *)
-					CMSG_DATA(c);
-		}
-		if (!ee || n < 8 ||
-		    (ee->ee_origin != SO_EE_ORIGIN_ICMP &&
-		     ee->ee_origin != SO_EE_ORIGIN_ICMP6))
-			continue;
-		sock_addr_read(&dst_ss, &dst, &unused);
-		memset(&off_ss, 0, sizeof(off_ss));
-		memcpy(&off_ss, SO_EE_OFFENDER(ee),
-		       family == AF_INET ? sizeof(struct sockaddr_in)
-					 : sizeof(struct sockaddr_in6));
-		sock_addr_read(&off_ss, &offender, &unused);
-		if (dst.family != family)
+		if (!rc || err.len < 8)
 			continue;
 		/* the tree's request as it left: its own echo id */
 		icmp_echo_types(family, &req, &rep);
@@ -365,13 +332,14 @@ static void icmp_errqueue(struct engine *e, struct icmp_flow *i)
 		data[4] = (uint8_t)(i->f.child_port >> 8);
 		data[5] = (uint8_t)i->f.child_port;
 		qlen = packet_build_quote(
-			&i->f.child, &dst,
+			&i->f.child, &err.dst,
 			family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6,
-			(uint8_t)(i->ttl_set < 0 ? 64 : i->ttl_set), (size_t)n,
-			data, (size_t)n, quote, sizeof(quote));
-		icmp_errqueue_to_child(e, ee,
-				       offender.family ? &offender : &dst, &dst,
-				       quote, qlen);
+			(uint8_t)(i->ttl_set < 0 ? 64 : i->ttl_set), err.len,
+			data, err.len, quote, sizeof(quote));
+		icmp_errqueue_to_child(e, &err.ee,
+				       err.offender.family ? &err.offender
+							   : &err.dst,
+				       &err.dst, quote, qlen);
 	}
 }
 

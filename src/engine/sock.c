@@ -77,3 +77,50 @@ int sock_set_recverr(int s, int family)
 			       sizeof(one));
 	return r < 0 ? -errno : 0;
 }
+
+/* NOLINTNEXTLINE(readability-non-const-parameter): recvmsg() writes @data through the iovec */
+int sock_errqueue_read(int fd, int family, uint8_t *data, size_t size,
+		       struct sock_err *err)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
+				    sizeof(struct sockaddr_in6))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {data, size};
+	struct sockaddr_storage dst_ss, off_ss;
+	struct msghdr mh = {.msg_name = &dst_ss,
+			    .msg_namelen = sizeof(dst_ss),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf)};
+	const struct sock_extended_err *ee = NULL;
+	struct cmsghdr *c;
+	uint16_t unused;
+	ssize_t n;
+
+	n = recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+	if (n < 0)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+		    (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR))
+			ee = (const struct sock_extended_err *)(void *)
+				CMSG_DATA(c);
+	}
+	if (!ee || (ee->ee_origin != SO_EE_ORIGIN_ICMP &&
+		    ee->ee_origin != SO_EE_ORIGIN_ICMP6))
+		return 0;
+	sock_addr_read(&dst_ss, &err->dst, &err->dst_port);
+	memset(&off_ss, 0, sizeof(off_ss));
+	memcpy(&off_ss, SO_EE_OFFENDER(ee),
+	       family == AF_INET ? sizeof(struct sockaddr_in)
+				 : sizeof(struct sockaddr_in6));
+	sock_addr_read(&off_ss, &err->offender, &unused);
+	if (err->dst.family != family)
+		return 0;
+	err->ee = *ee;
+	err->len = (size_t)n;
+	return 1;
+}

@@ -5,8 +5,12 @@
 #ifndef CHILDFLOW_SOCK_H
 #define CHILDFLOW_SOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h> /* linux/errqueue.h needs struct timespec */
+
+#include <linux/errqueue.h>
 
 #include "policy/cidr.h"
 
@@ -29,5 +33,23 @@ int sock_set_ttl(int s, int family, int ttl);
 
 /* sock_set_recverr() - IP_RECVERR / IPV6_RECVERR on @s */
 int sock_set_recverr(int s, int family);
+
+/* struct sock_err - one ICMP error the host reported about our packet */
+struct sock_err {
+	struct sock_extended_err ee;
+	struct ipaddr dst; /* where our packet was going */
+	uint16_t dst_port;
+	struct ipaddr offender; /* who reported it; family 0 when unknown */
+	size_t len;		/* bytes of our packet's payload in @data */
+};
+
+/* sock_errqueue_read() - take one entry from the error queue of @fd
+ * (IP_RECVERR / IPV6_RECVERR, family @family), copying what it quotes of
+ * our packet's payload into @data (@size bytes)
+ * Return: 1 with @err filled, 0 for an entry that is not an ICMP error of
+ * @family (skip it), -1 when the queue is empty
+ */
+int sock_errqueue_read(int fd, int family, uint8_t *data, size_t size,
+		       struct sock_err *err);
 
 #endif /* CHILDFLOW_SOCK_H */

@@ -170,66 +170,34 @@ static void udp_errqueue(struct engine *e, struct udp_flow *u)
 	int i;
 
 	for (i = 0; i < UDP_BATCH; i++) {
-		union {
-			char buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
-					    sizeof(struct sockaddr_in6))];
-			struct cmsghdr align;
-		} ctl;
 		uint8_t data[UDP_QUOTE_MAX], l4[8 + UDP_QUOTE_MAX];
-		struct iovec iov = {data, sizeof(data)};
-		struct sockaddr_storage dst_ss, off_ss;
-		struct msghdr mh = {.msg_name = &dst_ss,
-				    .msg_namelen = sizeof(dst_ss),
-				    .msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = ctl.buf,
-				    .msg_controllen = sizeof(ctl.buf)};
-		const struct sock_extended_err *ee = NULL;
-		struct ipaddr dst, offender;
-		struct cmsghdr *c;
-		uint16_t dport, unused;
-		size_t qlen;
-		ssize_t n;
 		int ttl = u->ttl_set < 0 ? 64 : u->ttl_set;
+		struct sock_err err;
+		size_t qlen;
+		int rc;
 
-		n = recvmsg(u->f.sock, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
-		if (n < 0)
+		rc = sock_errqueue_read(u->f.sock, u->f.child.family, data,
+					sizeof(data), &err);
+		if (rc < 0)
 			break;
-		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			if ((c->cmsg_level == SOL_IP &&
-			     c->cmsg_type == IP_RECVERR) ||
-			    (c->cmsg_level == SOL_IPV6 &&
-			     c->cmsg_type == IPV6_RECVERR))
-				ee = (const struct sock_extended_err *)(void *)
-					CMSG_DATA(c);
-		}
-		if (!ee || (ee->ee_origin != SO_EE_ORIGIN_ICMP &&
-			    ee->ee_origin != SO_EE_ORIGIN_ICMP6))
-			continue;
-		sock_addr_read(&dst_ss, &dst, &dport);
-		memset(&off_ss, 0, sizeof(off_ss));
-		memcpy(&off_ss, SO_EE_OFFENDER(ee),
-		       u->f.child.family == AF_INET
-			       ? sizeof(struct sockaddr_in)
-			       : sizeof(struct sockaddr_in6));
-		sock_addr_read(&off_ss, &offender, &unused);
-		if (dst.family != u->f.child.family)
+		if (!rc)
 			continue;
 		/* the tree's datagram as it left: UDP header + payload */
 		l4[0] = (uint8_t)(u->f.child_port >> 8);
 		l4[1] = (uint8_t)u->f.child_port;
-		l4[2] = (uint8_t)(dport >> 8);
-		l4[3] = (uint8_t)dport;
-		l4[4] = (uint8_t)((8 + (size_t)n) >> 8);
-		l4[5] = (uint8_t)(8 + (size_t)n);
+		l4[2] = (uint8_t)(err.dst_port >> 8);
+		l4[3] = (uint8_t)err.dst_port;
+		l4[4] = (uint8_t)((8 + err.len) >> 8);
+		l4[5] = (uint8_t)(8 + err.len);
 		l4[6] = l4[7] = 0;
-		memcpy(l4 + 8, data, (size_t)n);
-		qlen = packet_build_quote(&u->f.child, &dst, IPPROTO_UDP,
-					  (uint8_t)ttl, 8 + (size_t)n, l4,
-					  8 + (size_t)n, quote, sizeof(quote));
-		icmp_errqueue_to_child(e, ee,
-				       offender.family ? &offender : &dst, &dst,
-				       quote, qlen);
+		memcpy(l4 + 8, data, err.len);
+		qlen = packet_build_quote(&u->f.child, &err.dst, IPPROTO_UDP,
+					  (uint8_t)ttl, 8 + err.len, l4,
+					  8 + err.len, quote, sizeof(quote));
+		icmp_errqueue_to_child(e, &err.ee,
+				       err.offender.family ? &err.offender
+							   : &err.dst,
+				       &err.dst, quote, qlen);
 	}
 }
 
