@@ -115,6 +115,11 @@ static bool flow_key_eq(const struct flow_common *f, enum flow_type type,
 	return f->remote_port == remote_port && ipaddr_eq(&f->remote, remote);
 }
 
+uint32_t flow_deny_id(struct engine *e)
+{
+	return ++e->next_flow_id;
+}
+
 struct flow_common *flow_alloc(struct engine *e, enum flow_type type)
 {
 	struct flow_common *f;

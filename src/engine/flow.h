@@ -80,6 +80,11 @@ static inline bool flow_uses_remote_key(enum flow_type t)
 /* flow_init() - empty the table; called once by the loop */
 void flow_init(void);
 
+/* flow_deny_id() - a flow id for a flow denied at its first packet, which
+ * takes no slot: its policy_violation is its only event
+ */
+uint32_t flow_deny_id(struct engine *e);
+
 /* flow_alloc() - take a free slot for a flow of @type (state NEW)
  * Return: the flow, or NULL when the table is full.
  */

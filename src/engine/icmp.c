@@ -153,6 +153,7 @@ static void icmp_deny(struct engine *e, const struct packet *p,
 	if (events_wanted() && d) {
 		struct event ev = {.kind = EVENT_DENY};
 
+		ev.flow_id = flow_deny_id(e);
 		ev.proto = p->family == AF_INET ? EVENT_PROTO_ICMP4
 						: EVENT_PROTO_ICMP6;
 		ev.remote = p->dst;

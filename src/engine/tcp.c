@@ -73,6 +73,7 @@
 
 #include "engine/dns.h"
 #include "engine/icmp.h"
+#include "engine/sniff.h"
 #include "engine/sock.h"
 #include "observe/events.h"
 #include "policy/policy.h"
@@ -556,11 +557,13 @@ static void tcp_sock_connected(struct engine *e, struct tcp_flow *t)
 }
 
 /* tcp_event_deny() - report a denied connection attempt */
-static void tcp_event_deny(const struct packet *p, enum event_proto proto,
+static void tcp_event_deny(struct engine *e, const struct packet *p,
+			   enum event_proto proto,
 			   const struct policy_decision *d, bool via_proxy)
 {
 	struct event ev = {.kind = EVENT_DENY, .proto = proto};
 
+	ev.flow_id = flow_deny_id(e);
 	ev.via_proxy = via_proxy;
 
 	ev.remote = p->dst;
@@ -595,7 +598,7 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 	pf.via_proxy = e->cfg->has_proxy && !dns;
 	if (loop_policy(e, &pf, &d) == POLICY_VERDICT_DENY) {
 		if (events_wanted())
-			tcp_event_deny(p,
+			tcp_event_deny(e, p,
 				       dns ? EVENT_PROTO_DNS : EVENT_PROTO_TCP,
 				       &d, pf.via_proxy);
 		tcp_rst_unknown(e, p);
@@ -937,6 +940,26 @@ static void tcp_ack_from_child(struct engine *e, struct tcp_flow *t,
 	t->wnd_from_child = wnd;
 }
 
+/* tcp_sniff() - the host name the tree's first bytes on @t ask for (TLS
+ * server_name, HTTP Host), kept for flow_end; looked at once, and only
+ * when somebody reads events
+ */
+static void tcp_sniff(struct tcp_flow *t, const uint8_t *data, size_t len)
+{
+	char name[SNIFF_NAME_MAX];
+	enum sniff_kind kind;
+
+	t->flags |= TCP_F_SNIFFED;
+	if (!events_wanted() || (t->flags & TCP_F_DNS))
+		return;
+	kind = sniff_host(data, len, name);
+	if (kind == SNIFF_NONE)
+		return;
+	t->host_seen = xstrdup(name);
+	if (kind == SNIFF_TLS_SNI)
+		t->flags |= TCP_F_HOST_SNI;
+}
+
 /* tcp_data_from_child() - payload and FIN of a tree segment: in order
  * into the host socket, as much as it takes
  */
@@ -970,6 +993,8 @@ static void tcp_data_from_child(struct engine *e, struct tcp_flow *t,
 		tcp_ack_now(e, t); /* out of order: duplicate ACK */
 		return;
 	}
+	if (len && !(t->flags & TCP_F_SNIFFED))
+		tcp_sniff(t, data, len);
 	if (len) {
 		ssize_t n =
 			send(t->f.sock, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -1309,8 +1334,14 @@ void tcp_free(struct engine *e, struct tcp_flow *t)
 		ev.bytes_received = t->f.bytes_to_child;
 		ev.duration_ms = e->now_ms - t->f.start_ms;
 		ev.end = (enum event_end)t->f.end;
+		if (t->flags & TCP_F_HOST_SNI)
+			ev.sni = t->host_seen;
+		else
+			ev.http_host = t->host_seen;
 		events_emit(&ev);
 	}
+	free(t->host_seen);
+	t->host_seen = NULL;
 }
 
 void tcp_debug_totals(void)

@@ -31,6 +31,8 @@ enum tcp_state {
 #define TCP_F_HOST_RDHUP     0x0100 /* the host peer shut down its side */
 #define TCP_F_RST_HOST	     0x0200 /* close with RST (SO_LINGER 0) */
 #define TCP_F_PROXY	     0x0400 /* the host socket goes to --proxy */
+#define TCP_F_SNIFFED	     0x4000 /* the tree's first bytes were looked at */
+#define TCP_F_HOST_SNI	     0x8000 /* host_seen is a TLS server_name */
 
 struct proxy_hs;
 
@@ -56,6 +58,8 @@ struct tcp_flow {
 	uint64_t timer_at_ms; /* retransmission / probe / linger deadline */
 	struct proxy_hs *hs;  /* CONNECTING through --proxy: the handshake,
 			       * allocated only while it runs; else NULL */
+	char *host_seen;      /* SNI or HTTP Host of the first bytes, for
+			       * flow_end; allocated only when seen */
 };
 
 /* tcp_init() - probe SO_PEEK_OFF; called once at engine start */

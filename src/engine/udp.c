@@ -60,6 +60,7 @@ static void udp_deny(struct engine *e, const struct packet *p,
 		struct event ev = {.kind = EVENT_DENY,
 				   .proto = EVENT_PROTO_UDP};
 
+		ev.flow_id = flow_deny_id(e);
 		ev.remote = p->dst;
 		ev.remote_port = p->dport;
 		ev.decision = d;

@@ -26,7 +26,8 @@
  * A target's rank is the number of flows seen towards it. A flow is counted
  * once, on its first event among connect_attempt, policy_violation and
  * flow_end: the flow_id (a SPEC addition) joins them, through @open_flows,
- * which holds the ids of flows that started and have not ended. Logs
+ * which holds the ids of flows that started and have not ended (a denial
+ * ends its flow: the engine logs no flow_end after one). Logs
  * without flow ids (the earlier tool's) count every connect_attempt and
  * denial, and a flow_end only when it is not TCP, since a TCP flow always
  * began with a connect_attempt.
@@ -521,7 +522,7 @@ static struct agg_target *agg_target(struct agg *a, const struct agg_event *ev,
 	return e->data;
 }
 
-/* agg_flow_starts() - is @ev (a connect_attempt or denial) the first event
+/* agg_flow_starts() - is @ev (a connect_attempt) the first event
  * of its flow? Remembers the flow id until its flow_end.
  */
 static bool agg_flow_starts(struct agg *a, const struct agg_event *ev)
@@ -547,6 +548,23 @@ static bool agg_flow_ends(struct agg *a, const struct agg_event *ev)
 
 	if (ev->flow_id < 0)
 		return !ev->protocol || strcmp(ev->protocol, "tcp") != 0;
+	snprintf(id, sizeof(id), "%" PRId64, ev->flow_id);
+	if (!agg_find(&a->open_flows, id))
+		return true;
+	agg_remove(&a->open_flows, id);
+	return false;
+}
+
+/* agg_flow_denied() - is @ev (a policy_violation) the first event of its
+ * flow? A denial ends its flow (no flow_end follows), so its id is not
+ * remembered, and forgotten if an earlier event of the flow opened it.
+ */
+static bool agg_flow_denied(struct agg *a, const struct agg_event *ev)
+{
+	char id[24];
+
+	if (ev->flow_id < 0)
+		return true;
 	snprintf(id, sizeof(id), "%" PRId64, ev->flow_id);
 	if (!agg_find(&a->open_flows, id))
 		return true;
@@ -625,7 +643,7 @@ static void agg_add_denial(struct agg *a, const struct agg_event *ev)
 	if (!t)
 		return;
 	t->denied++;
-	if (agg_flow_starts(a, ev))
+	if (agg_flow_denied(a, ev))
 		te->count++;
 	if (ev->matched_domain)
 		agg_bump(&t->matched_domains, ev->matched_domain);

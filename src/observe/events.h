@@ -78,6 +78,10 @@ struct event {
 	uint64_t bytes_received; /* remote -> tree */
 	uint64_t duration_ms;
 	enum event_end end;
+	/* EVENT_FLOW_END of TCP: the host name the tree's first bytes asked
+	 * for (TLS server_name or HTTP Host), NULL when none was seen
+	 */
+	const char *sni, *http_host;
 
 	/* EVENT_DNS_QUERY / EVENT_DNS_ANSWER: remote is the server the tree
 	 * asked (the engine's address, or any address with --dns)

@@ -331,6 +331,8 @@ bool flowlog_record_fill(const struct event *ev, const struct config *cfg,
 		e->bytes_received = flowlog_u64(ev->bytes_received);
 		e->duration_ms = flowlog_u64(ev->duration_ms);
 		e->end = events_end_name(ev->end);
+		e->sni = ev->sni;
+		e->http_host = ev->http_host;
 		break;
 	case EVENT_DNS_QUERY:
 	case EVENT_DNS_ANSWER:
@@ -547,6 +549,10 @@ static void flowlog_build(struct flowlog *fl, const struct flowlog_record *r)
 		flowlog_int(fl, "bytes_received", e->bytes_received);
 		flowlog_int(fl, "duration_ms", e->duration_ms);
 		flowlog_str(fl, "end", e->end);
+		if (e->protocol && !strcmp(e->protocol, "tcp")) {
+			flowlog_str(fl, "sni", e->sni);
+			flowlog_str(fl, "http_host", e->http_host);
+		}
 		break;
 	case AGG_RUNTIME_FAILURE:
 		flowlog_str(fl, "phase", e->phase);

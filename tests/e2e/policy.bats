@@ -130,6 +130,7 @@ user_fails_fast() {
 	run cf user --deny-cidr "$LAB_DOC4/32" --flow-log "$LOG" -- sh -c "
 		dig +short origin.test >/dev/null
 		curl -sS -m 10 -o /dev/null http://origin.test/1m.bin
+		curl -sS -m 10 -o /dev/null --cacert $LAB_CA https://origin.test/
 		curl -sS -m 3 http://$LAB_DOC4/
 		echo hello | socat -T 1 - UDP:$LAB_ORIGIN4:$LAB_ECHO_PORT
 		$LAB_DIR/bin/ping -c 1 -W 2 $LAB_ORIGIN4 >/dev/null
@@ -143,8 +144,14 @@ user_fails_fast() {
 	has_fields connect_attempt protocol remote_addr remote_ip remote_port via_proxy flow_id
 	has_fields connect_result protocol remote_addr remote_ip remote_port via_proxy status error flow_id
 	has_fields flow_end protocol remote_addr remote_ip remote_port bytes_sent bytes_received duration_ms end flow_id
-	has_fields policy_violation protocol remote remote_ip remote_port action reason_code control matched_cidr matched_domain reason
+	has_fields policy_violation protocol remote remote_ip remote_port action reason_code control matched_cidr matched_domain reason flow_id
 	assert_equal "$(violations '.protocol,.reason_code')" '["tcp","deny_cidr"]'
+	# a denied flow has its own id too, unlike any other flow's
+	jq -se '[.[] | select(.event == "policy_violation") | .flow_id] | all(type == "number")' "$LOG" >/dev/null
+	assert_equal "$(jq -s '[.[] | select(.flow_id != null and (.event == "policy_violation" or .event == "connect_attempt")) | .flow_id] | (length == (unique | length))' "$LOG")" true
+	# what the tree's first bytes named: the TLS server name, the HTTP Host
+	assert_equal "$(jq -c 'select(.event == "flow_end" and .remote_port == 443) | [.sni, .http_host]' "$LOG")" '["origin.test",null]'
+	assert_equal "$(jq -c 'select(.event == "flow_end" and .remote_port == 80 and .remote_ip == "'"$LAB_ORIGIN4"'") | [.sni, .http_host]' "$LOG")" '[null,"origin.test"]'
 	# the 1 MiB download: the origin's file size, received by the tree
 	local got
 	got=$(jq -s '[.[] | select(.event == "flow_end" and .protocol == "tcp" and .remote_port == 80) | .bytes_received] | max' "$LOG")

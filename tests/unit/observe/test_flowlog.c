@@ -191,6 +191,11 @@ static const char *const keys_end[] = {
 	COMMON,	       "flow_id",     "protocol",   "remote_addr",
 	"remote_ip",   "remote_port", "bytes_sent", "bytes_received",
 	"duration_ms", "end",	      NULL};
+static const char *const keys_end_tcp[] = {
+	COMMON,	       "flow_id",     "protocol",   "remote_addr",
+	"remote_ip",   "remote_port", "bytes_sent", "bytes_received",
+	"duration_ms", "end",	      "sni",	    "http_host",
+	NULL};
 static const char *const keys_failure[] = {COMMON, "phase", "reason_code",
 					   "detail", NULL};
 
@@ -252,6 +257,7 @@ static void test_flows(void **state)
 	e.bytes_received = 4312;
 	e.duration_ms = 85;
 	e.end = EVENT_END_CLOSE;
+	e.sni = "Origin.test"; /* as the engine's sniffer gave it */
 	flowlog_sink(&e, &l.fl);
 	e = ev(EVENT_FLOW_END, EVENT_PROTO_ICMP6, 5, "2001:db8::10", 0);
 	e.bytes_sent = 256;
@@ -303,7 +309,7 @@ static void test_flows(void **state)
 	is_bool(o, "via_proxy", true);
 
 	o = l.line[4];
-	has_keys(o, keys_end);
+	has_keys(o, keys_end_tcp);
 	common(o, "flow_end");
 	/* the clock went back (flow 3's ts is older): ts_ms is held */
 	is_int(o, "ts_ms", 1732800000006LL);
@@ -312,6 +318,8 @@ static void test_flows(void **state)
 	is_int(o, "bytes_received", 4312);
 	is_int(o, "duration_ms", 85);
 	is_str(o, "end", "close");
+	is_str(o, "sni", "Origin.test");
+	is_null(o, "http_host");
 
 	o = l.line[5];
 	has_keys(o, keys_end);
