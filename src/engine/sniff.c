@@ -122,9 +122,8 @@ static bool sniff_tls(const uint8_t *data, size_t len, char *name)
 		return false;
 	/* legacy_version, random, session id, suites, compression */
 	if (!rd_skip(&hello, 2 + 32) || !rd_u8(&hello, &n) ||
-	    !rd_skip(&hello, n) || !rd_u16(&hello, &n) ||
-	    !rd_skip(&hello, n) || !rd_u8(&hello, &n) ||
-	    !rd_skip(&hello, n) || !rd_u16(&hello, &n) ||
+	    !rd_skip(&hello, n) || !rd_u16(&hello, &n) || !rd_skip(&hello, n) ||
+	    !rd_u8(&hello, &n) || !rd_skip(&hello, n) || !rd_u16(&hello, &n) ||
 	    !rd_sub(&hello, n, true, &exts))
 		return false;
 	while (rd_u16(&exts, &type) && rd_u16(&exts, &n)) {
@@ -164,7 +163,7 @@ static bool sniff_line(struct rd *r, struct rd *line)
 static bool sniff_http_request_line(const struct rd *line)
 {
 	static const char *const methods[] = {
-		"GET ",	    "HEAD ",  "POST ",	"PUT ",	  "DELETE ",
+		"GET ",	    "HEAD ",  "POST ",	"PUT ",	    "DELETE ",
 		"OPTIONS ", "PATCH ", "TRACE ", "CONNECT ",
 	};
 	size_t i, m;
@@ -190,7 +189,8 @@ static bool sniff_http(const uint8_t *data, size_t len, char *name)
 	if (!sniff_line(&r, &line) || !sniff_http_request_line(&line))
 		return false;
 	while (sniff_line(&r, &line) && line.left > 0) {
-		if (line.left < 5 || strncasecmp((const char *)line.p, "host:", 5) != 0)
+		if (line.left < 5 ||
+		    strncasecmp((const char *)line.p, "host:", 5) != 0)
 			continue;
 		v = line.p + 5;
 		end = line.p + line.left;
@@ -199,7 +199,8 @@ static bool sniff_http(const uint8_t *data, size_t len, char *name)
 		while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
 			end--;
 		if (v < end && *v == '[') { /* [v6]:port */
-			const uint8_t *close = memchr(v, ']', (size_t)(end - v));
+			const uint8_t *close =
+				memchr(v, ']', (size_t)(end - v));
 
 			if (!close)
 				return false;
@@ -207,7 +208,8 @@ static bool sniff_http(const uint8_t *data, size_t len, char *name)
 					       true, name);
 		}
 		{
-			const uint8_t *colon = memchr(v, ':', (size_t)(end - v));
+			const uint8_t *colon =
+				memchr(v, ':', (size_t)(end - v));
 
 			if (colon)
 				end = colon;

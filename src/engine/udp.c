@@ -5,8 +5,13 @@
  * Each (address, port) the tree sends from gets one host socket. Every
  * datagram goes out with sendto() to the destination the tree chose, after
  * the policy has agreed to that destination, with the tree's TTL (so that
- * traceroute's probes expire where they would without us). Whatever comes
- * back is written to the tree with its true source. IP_RECVERR turns the
+ * traceroute's probes expire where they would without us). What comes back
+ * is written to the tree with its true source, if the tree sent to that
+ * address before (address-dependent filtering, as a NAT's conntrack does
+ * for replies; the port may differ, as TFTP's and STUN's do): a host the
+ * tree never chose, or that policy denies, cannot reach it. A flow keeps
+ * its first destination in f.remote and up to UDP_PEERS_MAX others, the
+ * oldest given up first. IP_RECVERR turns the
  * host's ICMP errors (port unreachable, time exceeded, ...) into the same
  * errors to the tree, quoting the tree's own datagram. Flows idle for
  * UDP_TIMEOUT_MS expire. DNS to the engine's resolver goes to dns.c.
@@ -14,6 +19,7 @@
 #include "engine/udp.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -68,6 +74,34 @@ static void udp_deny(struct engine *e, const struct packet *p,
 	}
 	icmp_error_to_child(e, &p->dst, ICMP_ERR_ADMIN_PROHIBITED, p->l3,
 			    p->l3_len);
+}
+
+/* udp_peer_known() - did @u send to @a (the last UDP_PEERS_MAX others)? */
+static bool udp_peer_known(const struct udp_flow *u, const struct ipaddr *a)
+{
+	unsigned int i;
+
+	if (ipaddr_eq(&u->f.remote, a))
+		return true;
+	for (i = 0; i < u->n_peers; i++)
+		if (ipaddr_eq(&u->peers[i], a))
+			return true;
+	return false;
+}
+
+/* udp_peer_add() - remember that @u sent to @a */
+static void udp_peer_add(struct udp_flow *u, const struct ipaddr *a)
+{
+	if (udp_peer_known(u, a))
+		return;
+	if (!u->peers)
+		u->peers = xcalloc(UDP_PEERS_MAX, sizeof(*u->peers));
+	if (u->n_peers < UDP_PEERS_MAX) {
+		u->peers[u->n_peers++] = *a;
+		return;
+	}
+	u->peers[u->next_peer] = *a;
+	u->next_peer = (uint8_t)((u->next_peer + 1) % UDP_PEERS_MAX);
 }
 
 /* udp_flow_new() - a host socket for the tree's source of @p */
@@ -141,6 +175,7 @@ void udp_from_child(struct engine *e, const struct packet *p)
 	u = f ? (struct udp_flow *)(void *)f : udp_flow_new(e, p);
 	if (!u)
 		return;
+	udp_peer_add(u, &p->dst);
 	if (u->ttl_set != p->ttl && !sock_set_ttl(u->f.sock, p->family, p->ttl))
 		u->ttl_set = p->ttl;
 	sl = sock_addr_fill(&ss, &p->dst, p->dport);
@@ -226,8 +261,11 @@ void udp_sock_handler(struct engine *e, struct udp_flow *u, uint32_t events)
 			continue; /* an old ICMP error (sk_err): go on */
 		}
 		sock_addr_read(&ss, &from, &fport);
-		if (from.family != u->f.child.family)
+		if (from.family != u->f.child.family ||
+		    !udp_peer_known(u, &from)) {
+			FLOW_DBG(&u->f, "dropped a datagram from a stranger");
 			continue;
+		}
 		udp_reply_to_child(e, &from, fport, &u->f.child,
 				   u->f.child_port, payload, (size_t)n);
 		u->f.bytes_to_child += (uint64_t)n;
@@ -243,5 +281,7 @@ void udp_timer(struct engine *e, struct udp_flow *u)
 
 void udp_free(struct engine *e, struct udp_flow *u)
 {
+	free(u->peers);
+	u->peers = NULL;
 	flow_close_datagram(e, &u->f, EVENT_PROTO_UDP);
 }

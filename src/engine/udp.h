@@ -12,9 +12,16 @@
 
 #define UDP_TIMEOUT_MS (180 * 1000ULL) /* idle expiry */
 
+/* Addresses a UDP flow remembers having sent to, besides its first */
+#define UDP_PEERS_MAX 64
+
 struct udp_flow {
 	struct flow_common f;
-	int16_t ttl_set; /* TTL the socket has now, -1 for the default */
+	int16_t ttl_set;      /* TTL the socket has now, -1 for the default */
+	uint8_t n_peers;      /* addresses in @peers */
+	uint8_t next_peer;    /* the slot to reuse once @peers is full */
+	struct ipaddr *peers; /* other addresses sent to, allocated at the
+				* second destination; f.remote is the first */
 };
 
 /* udp_from_child() - a UDP datagram from the tree */

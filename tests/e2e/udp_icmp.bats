@@ -92,6 +92,47 @@ print('ok')
 	assert_equal "$output" "ok"
 }
 
+# udp_inject_later: after a second, send "samehost" from the origin's
+# address (another port) and "stranger" from an address the tree never
+# sent to, from the world to every UDP port childflow has open in the host
+udp_inject_later() {
+	(
+		local port i
+		for i in $(seq 30); do
+			sleep 0.1
+			ports=$(lab_host ss -Hunap | awk '/"childflow"/ { n = split($4, a, ":"); print a[n] }')
+			[[ -n $ports ]] && break
+		done
+		sleep 0.5
+		for port in $ports; do
+			echo samehost | lab_world socat -u - "UDP4-SENDTO:$LAB_HOST4:$port,bind=$LAB_ORIGIN4:9999"
+			echo stranger | lab_world socat -u - "UDP4-SENDTO:$LAB_HOST4:$port,bind=$LAB_DOC4"
+		done
+	) >/dev/null 2>&1 &
+}
+
+@test "UDP replies come only from addresses the tree sent to (any port of them)" {
+	udp_inject_later
+	run cf user -- python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.3)
+s.sendto(b'hello', ('$LAB_ORIGIN4', $LAB_ECHO_PORT))
+end = time.time() + 4
+while time.time() < end:
+    try:
+        data, src = s.recvfrom(100)
+    except socket.timeout:
+        continue
+    print(src[0], src[1], data.decode().strip())
+"
+	wait
+	echo "$output"
+	assert_match "$output" "$LAB_ORIGIN4 $LAB_ECHO_PORT hello"
+	assert_match "$output" "$LAB_ORIGIN4 9999 samehost"
+	[[ $output != *stranger* ]]
+}
+
 @test "a UDP datagram to a closed port gets port unreachable (ECONNREFUSED)" {
 	run cf root -- python3 -c "
 import socket

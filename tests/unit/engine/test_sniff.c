@@ -137,7 +137,8 @@ static void test_tls_damaged(void **state)
 			if (sniff_exact(ch, len, name) == SNIFF_NONE)
 				continue;
 			assert_true(strlen(name) > 0);
-			assert_null(strpbrk(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ "));
+			assert_null(
+				strpbrk(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ "));
 		}
 		ch[i] = keep;
 	}
@@ -172,13 +173,15 @@ static void test_http_host(void **state)
 		 "origin.test"},
 		{"GET /x HTTP/1.1\r\nUser-Agent: t\r\nhost:  a.test:8080 \r\n\r\n",
 		 SNIFF_HTTP_HOST, "a.test"},
-		{"POST /p HTTP/1.0\nHOST: b.test\n\n", SNIFF_HTTP_HOST, "b.test"},
+		{"POST /p HTTP/1.0\nHOST: b.test\n\n", SNIFF_HTTP_HOST,
+		 "b.test"},
 		{"GET / HTTP/1.1\r\nHost: [2001:DB8::10]:80\r\n\r\n",
 		 SNIFF_HTTP_HOST, "2001:db8::10"},
 		{"GET / HTTP/1.1\r\nHost: 203.0.113.10\r\n", SNIFF_HTTP_HOST,
 		 "203.0.113.10"},
 		/* the Host header after the blank line is body, not header */
-		{"GET / HTTP/1.1\r\nX: y\r\n\r\nHost: c.test\r\n", SNIFF_NONE, ""},
+		{"GET / HTTP/1.1\r\nX: y\r\n\r\nHost: c.test\r\n", SNIFF_NONE,
+		 ""},
 		/* a Host line not yet whole */
 		{"GET / HTTP/1.1\r\nHost: c.te", SNIFF_NONE, ""},
 		{"GET / HTTP/1.1\r\nHost: \r\n\r\n", SNIFF_NONE, ""},
