@@ -654,6 +654,7 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 	if (events_wanted()) {
 		struct event ev;
 
+		t->flags |= TCP_F_REPORTED;
 		tcp_event(t, &ev, EVENT_FLOW_START);
 		if (dns) {
 			ev.remote = *target;
@@ -1326,7 +1327,8 @@ void tcp_free(struct engine *e, struct tcp_flow *t)
 		close(t->f.sock);
 		t->f.sock = -1;
 	}
-	if (events_wanted() && t->state != TCP_STATE_CONNECTING) {
+	/* every connect_attempt ends with a flow_end, a failed one too */
+	if (events_wanted() && (t->flags & TCP_F_REPORTED)) {
 		struct event ev;
 
 		tcp_event(t, &ev, EVENT_FLOW_END);

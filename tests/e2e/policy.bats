@@ -132,6 +132,7 @@ user_fails_fast() {
 		curl -sS -m 10 -o /dev/null http://origin.test/1m.bin
 		curl -sS -m 10 -o /dev/null --cacert $LAB_CA https://origin.test/
 		curl -sS -m 3 http://$LAB_DOC4/
+		curl -sS -m 3 http://$LAB_ORIGIN4:$LAB_CLOSED_PORT/
 		echo hello | socat -T 1 - UDP:$LAB_ORIGIN4:$LAB_ECHO_PORT
 		$LAB_DIR/bin/ping -c 1 -W 2 $LAB_ORIGIN4 >/dev/null
 		exit 0"
@@ -149,6 +150,9 @@ user_fails_fast() {
 	# a denied flow has its own id too, unlike any other flow's
 	jq -se '[.[] | select(.event == "policy_violation") | .flow_id] | all(type == "number")' "$LOG" >/dev/null
 	assert_equal "$(jq -s '[.[] | select(.flow_id != null and (.event == "policy_violation" or .event == "connect_attempt")) | .flow_id] | (length == (unique | length))' "$LOG")" true
+	# every connect_attempt has one flow_end, the refused one too
+	assert_equal "$(jq -s '([.[] | select(.event == "connect_attempt") | .flow_id] | sort) == ([.[] | select(.event == "flow_end" and .protocol == "tcp") | .flow_id] | sort)' "$LOG")" true
+	assert_equal "$(jq -c 'select(.event == "flow_end" and .remote_port == '"$LAB_CLOSED_PORT"') | [.end, .bytes_sent, .bytes_received]' "$LOG")" '["reset",0,0]'
 	# what the tree's first bytes named: the TLS server name, the HTTP Host
 	assert_equal "$(jq -c 'select(.event == "flow_end" and .remote_port == 443) | [.sni, .http_host]' "$LOG")" '["origin.test",null]'
 	assert_equal "$(jq -c 'select(.event == "flow_end" and .remote_port == 80 and .remote_ip == "'"$LAB_ORIGIN4"'") | [.sni, .http_host]' "$LOG")" '[null,"origin.test"]'
