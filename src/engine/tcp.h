@@ -33,6 +33,7 @@ enum tcp_state {
 #define TCP_F_PROXY	     0x0400 /* the host socket goes to --proxy */
 
 struct proxy_hs;
+struct tcp_tls;
 
 struct tcp_flow {
 	struct flow_common f;
@@ -56,10 +57,18 @@ struct tcp_flow {
 	uint64_t timer_at_ms; /* retransmission / probe / linger deadline */
 	struct proxy_hs *hs;  /* CONNECTING through --proxy: the handshake,
 			       * allocated only while it runs; else NULL */
+	struct tcp_tls *tls;  /* through an https:// proxy: TLS and the
+			       * plaintext buffers (tcp_tls.c); else NULL */
 };
 
-/* tcp_init() - probe SO_PEEK_OFF; called once at engine start */
-void tcp_init(struct engine *e);
+/* tcp_init() - probe SO_PEEK_OFF and, for an https:// proxy, load the
+ * TLS trust (tcp_tls_init()); called once at engine start
+ * Return: 0, or -1 with one line printed and a runtime_failure reported
+ */
+int tcp_init(struct engine *e);
+
+/* tcp_fini() - free what tcp_init() made, once every flow is freed */
+void tcp_fini(void);
 
 /* tcp_from_child() - a TCP segment from the tree */
 void tcp_from_child(struct engine *e, const struct packet *p);
