@@ -74,8 +74,7 @@ static struct tls_ctx *tcp_tls_ctx;
 
 int tcp_tls_init(const struct config *cfg, char *err, size_t errlen)
 {
-	if (!cfg->has_proxy || cfg->proxy.scheme != PROXY_HTTPS ||
-	    tcp_tls_ctx)
+	if (!cfg->has_proxy || cfg->proxy.scheme != PROXY_HTTPS || tcp_tls_ctx)
 		return 0;
 	tcp_tls_ctx = tls_ctx_new(cfg, err, errlen);
 	return tcp_tls_ctx ? 0 : -1;
@@ -148,7 +147,8 @@ static void tcp_tls_fill(struct tcp_tls *tt)
 {
 	uint8_t *rx = tcp_tls_rx(tt);
 
-	while (!tt->rx_eof && !tt->rx_err && tt->rx_len < TCP_TLS_BUF_TO_CHILD) {
+	while (!tt->rx_eof && !tt->rx_err &&
+	       tt->rx_len < TCP_TLS_BUF_TO_CHILD) {
 		size_t end = (tt->rx_start + tt->rx_len) % TCP_TLS_BUF_TO_CHILD;
 		size_t room = TCP_TLS_BUF_TO_CHILD - tt->rx_len, got;
 		enum tls_result r;
@@ -219,8 +219,8 @@ ssize_t tcp_tls_acked(struct tcp_tls *tt, size_t n)
 		return -1;
 	tt->rx_len -= n;
 	/* empty: start over at 0, so the next read gets the whole ring */
-	tt->rx_start = tt->rx_len ? (tt->rx_start + n) % TCP_TLS_BUF_TO_CHILD
-				  : 0;
+	tt->rx_start =
+		tt->rx_len ? (tt->rx_start + n) % TCP_TLS_BUF_TO_CHILD : 0;
 	return (ssize_t)n;
 }
 
@@ -264,8 +264,7 @@ int tcp_tls_flush(struct tcp_tls *tt)
 	return 0;
 }
 
-ssize_t tcp_tls_from_child(struct tcp_tls *tt, const uint8_t *data,
-			   size_t len)
+ssize_t tcp_tls_from_child(struct tcp_tls *tt, const uint8_t *data, size_t len)
 {
 	uint8_t *tx = tcp_tls_tx(tt);
 	size_t n, k = 0, pos;

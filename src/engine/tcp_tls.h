@@ -76,8 +76,7 @@ ssize_t tcp_tls_acked(struct tcp_tls *tt, size_t n);
  * Return: bytes taken (the tree may be acked for them), or -1 with errno
  * EPROTO when TLS failed (send()'s convention)
  */
-ssize_t tcp_tls_from_child(struct tcp_tls *tt, const uint8_t *data,
-			   size_t len);
+ssize_t tcp_tls_from_child(struct tcp_tls *tt, const uint8_t *data, size_t len);
 
 /* tcp_tls_fin_from_child() - the tree closed its side: close_notify and
  * shutdown(SHUT_WR) once every byte before it is in the socket
