@@ -208,9 +208,12 @@ log_count() {
 	# the proxy by its IP address, which its certificate names too
 	run cf user -p "https://$LAB_PROXY4:$LAB_HTTPS_PROXY_PORT" --proxy-ca "$LAB_CA" -- curl -sS --max-time 10 "http://$LAB_ORIGIN4/"
 	assert_equal "$output" "$LAB_ORIGIN_BODY"
-	assert_equal "$(log_count "$tiny" "CONNECT $LAB_ORIGIN4:80 ")" "$((c80 + 2))"
+	# --proxy-only: the proxied connection is allowed
+	run cf user -p "$HTTPS_PX" --proxy-ca "$LAB_CA" --proxy-only --no-proxy-dns -- curl -sS --max-time 10 "http://$LAB_ORIGIN4/"
+	assert_equal "$output" "$LAB_ORIGIN_BODY"
+	assert_equal "$(log_count "$tiny" "CONNECT $LAB_ORIGIN4:80 ")" "$((c80 + 3))"
 	assert_equal "$(log_count "$tiny" "CONNECT $LAB_ORIGIN4:443 ")" "$((c443 + 1))"
-	assert_equal "$(log_count "$stun" "Service [https-proxy] accepted connection")" "$((acc + 3))"
+	assert_equal "$(log_count "$stun" "Service [https-proxy] accepted connection")" "$((acc + 4))"
 }
 
 @test "self-signed https:// proxy: refused fast with tls_failed, works with --proxy-insecure" {
