@@ -254,7 +254,8 @@ static int loop_setup(struct engine *e)
 
 	flow_init();
 	e->ipv6_ok = loop_probe_ipv6();
-	tcp_init(e);
+	if (tcp_init(e) < 0)
+		return -1;
 	icmp_init(e);
 	dns_init(e);
 	return 0;
@@ -429,6 +430,7 @@ int engine_run(const struct config *cfg, struct sandbox *sb,
 
 	/* events_init() is run_command()'s: the sinks are registered there */
 	if (loop_setup(e) < 0 || sandbox_go(sb) < 0) {
+		tcp_fini();
 		loop_close(e);
 		sandbox_signal(sb, SIGKILL, true);
 		return EXIT_CHILDFLOW;
@@ -444,6 +446,7 @@ int engine_run(const struct config *cfg, struct sandbox *sb,
 	loop_drain(e);
 	flow_kill_all(e, EVENT_END_SANDBOX_EXIT);
 	tcp_debug_totals();
+	tcp_fini();
 	loop_close(e);
 	return sandbox_reap(sb);
 }

@@ -53,9 +53,7 @@ static int run_unbuilt(const struct config *cfg, char *err, size_t errlen)
 {
 	const char *what = NULL;
 
-	if (cfg->has_proxy && cfg->proxy.scheme == PROXY_HTTPS)
-		what = "--proxy https:// (TLS to the proxy)";
-	else if (cfg->has_proxy && cfg->proxy_dns)
+	if (cfg->has_proxy && cfg->proxy_dns)
 		what = "--proxy-dns (DNS through the proxy; use --no-proxy-dns)";
 	else if (cfg->capture)
 		what = "--capture (pcapng capture)";

@@ -53,6 +53,17 @@
  * closed and the flow lingers for TCP_LINGER_MS to re-ACK a retransmitted
  * FIN. Flows idle for TCP_IDLE_MS are reset both ways.
  *
+ * Through a proxy. The host socket connects to --proxy instead, and the
+ * SYN stays unanswered until the proxy handshake (handshake.h: HTTP
+ * CONNECT or SOCKS5) says the tunnel is up; its bytes are peeked and only
+ * the handshake's own are taken, so what follows the reply is tunnel data
+ * for the path above. A failure is what a failed direct connect looks like
+ * to the tree (mostly an RST), with the reason in connect_result. An
+ * https:// proxy adds TLS on the socket first (tls.h), handshake included:
+ * then the socket holds ciphertext, and the flow relays through two
+ * bounded plaintext buffers of its own (tcp_tls.c has that design); the
+ * few places above where bytes enter or leave the socket ask `t->tls`.
+ *
  * Sub-states (tcp.h): CONNECTING -> SYN_SENT_TO_CHILD -> ESTABLISHED ->
  * LINGER, each transition asserted; half-closes are flags.
  */
@@ -75,9 +86,11 @@
 #include "engine/icmp.h"
 #include "engine/sniff.h"
 #include "engine/sock.h"
+#include "engine/tcp_tls.h"
 #include "observe/events.h"
 #include "policy/policy.h"
 #include "proxy/handshake.h"
+#include "proxy/tls.h"
 #include "util.h"
 
 #define TCP_FRAMES	    16	  /* segments peeked per recvmsg() */
@@ -116,9 +129,10 @@ static struct {
 	uint64_t partial_sends, fast_retransmits, timeouts, ooo;
 } tcp_stats;
 
-void tcp_init(struct engine *e)
+int tcp_init(struct engine *e)
 {
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), zero = 0;
+	char err[256];
 
 	e->peek_off = s >= 0 && !setsockopt(s, SOL_SOCKET, SO_PEEK_OFF, &zero,
 					    sizeof(zero));
@@ -127,6 +141,22 @@ void tcp_init(struct engine *e)
 	if (!e->peek_off && !tcp_discard)
 		tcp_discard = xmalloc(TCP_DISCARD_SIZE);
 	tcp_ack_n = 0;
+	if (tcp_tls_init(e->cfg, err, sizeof(err))) {
+		struct event ev = {.kind = EVENT_RUNTIME_FAILURE};
+
+		util_err("%s", err);
+		ev.phase = "preflight";
+		ev.reason_code = "proxy_tls_unavailable";
+		ev.detail = err;
+		events_emit(&ev);
+		return -1;
+	}
+	return 0;
+}
+
+void tcp_fini(void)
+{
+	tcp_tls_fini();
 }
 
 /* tcp_proto() - the event protocol of @t: DNS over TCP counts as tcp */
@@ -227,6 +257,18 @@ static void tcp_ack_later(struct tcp_flow *t)
 	tcp_ack_list[tcp_ack_n++] = flow_idx(&t->f);
 }
 
+/* tcp_update_wnd_tls() - the window of a TLS flow: the free space of its
+ * buffer towards the proxy (tcp_tls.c); EPOLLOUT comes by itself, as TLS
+ * writes until the socket says EAGAIN
+ */
+static void tcp_update_wnd_tls(struct tcp_flow *t)
+{
+	size_t free_space = tcp_tls_wnd(t->tls);
+	uint32_t max = 0xffffu << t->wscale_to_child;
+
+	t->wnd_to_child = free_space > max ? max : (uint32_t)free_space;
+}
+
 /* tcp_update_wnd() - the window to advertise: free space of the host
  * socket's send buffer. When it is low, make sure EPOLLOUT will come.
  */
@@ -238,6 +280,10 @@ static void tcp_update_wnd(struct engine *e, struct tcp_flow *t)
 
 	if (t->f.sock < 0)
 		return;
+	if (t->tls) {
+		tcp_update_wnd_tls(t);
+		return;
+	}
 	if (getsockopt(t->f.sock, SOL_SOCKET, SO_MEMINFO, mem, &sl) ||
 	    sl < sizeof(uint32_t) * (SK_MEMINFO_WMEM_QUEUED + 1))
 		return;
@@ -273,6 +319,8 @@ static void tcp_kill(struct tcp_flow *t, enum event_end end)
 static void tcp_reset(struct engine *e, struct tcp_flow *t, const char *why)
 {
 	FLOW_DBG(&t->f, "reset: %s", why);
+	if (t->tls && *tcp_tls_detail(t->tls))
+		FLOW_DBG(&t->f, "tls: %s", tcp_tls_detail(t->tls));
 	if (t->state != TCP_STATE_CONNECTING)
 		tcp_send_flags(e, t, TCP_RST | TCP_ACK, t->seq_to_child);
 	t->flags |= TCP_F_RST_HOST;
@@ -418,7 +466,7 @@ static void tcp_connected(struct engine *e, struct tcp_flow *t)
 
 	ASSERT(t->state == TCP_STATE_CONNECTING);
 	tcp_proxy_free(t);
-	if (e->peek_off && (t->flags & TCP_F_PROXY))
+	if (e->peek_off && (t->flags & TCP_F_PROXY) && !t->tls)
 		setsockopt(t->f.sock, SOL_SOCKET, SO_PEEK_OFF, &(int){0},
 			   sizeof(int));
 	if (getrandom(&isn, sizeof(isn), GRND_NONBLOCK) != sizeof(isn))
@@ -469,6 +517,85 @@ static void tcp_proxy_failed(struct engine *e, struct tcp_flow *t,
 	tcp_fail_to_child(e, t, err, code ? code : "proxy_protocol", detail);
 }
 
+/* tcp_proxy_tls_failed() - TLS to the proxy failed before the tunnel was
+ * up: tls_failed with TLS's detail; the tree sees a refused connection
+ */
+static void tcp_proxy_tls_failed(struct engine *e, struct tcp_flow *t)
+{
+	const char *detail = tcp_tls_detail(t->tls);
+
+	FLOW_DBG(&t->f, "proxy TLS: %s", detail);
+	tcp_fail_to_child(e, t, ECONNREFUSED, TLS_ERROR_CODE, detail);
+}
+
+/* tcp_proxy_io_tls() - tcp_proxy_io() for an https:// proxy: the TLS
+ * handshake, then the CONNECT handshake through TLS. What the read that
+ * completes the reply holds beyond it is the tunnel's first payload, kept
+ * for the tree (tcp_tls_relay_start()); what OpenSSL holds beyond that is
+ * read by the relay. Each step does what the socket allows and returns;
+ * the socket's next event (EPOLLET, after TLS saw EAGAIN) calls again.
+ */
+static void tcp_proxy_io_tls(struct engine *e, struct tcp_flow *t)
+{
+	struct tls_conn *c = tcp_tls_conn(t->tls);
+	enum tls_result r = tls_conn_handshake(c);
+	uint8_t buf[4096];
+
+	if (r == TLS_ERROR) {
+		tcp_proxy_tls_failed(e, t);
+		return;
+	}
+	if (r != TLS_DONE)
+		return;
+	if (events_debug() && proxy_hs_pending(t->hs, NULL) &&
+	    !tls_conn_unsent(c)) {
+		char info[TLS_DETAIL_MAX];
+
+		FLOW_DBG(&t->f, "proxy TLS: %s",
+			 tls_conn_info(c, info, sizeof(info)));
+	}
+	for (;;) {
+		enum proxy_hs_result res;
+		const uint8_t *out;
+		size_t n = proxy_hs_pending(t->hs, &out), got = 0, used = 0;
+
+		if (n || tls_conn_unsent(c)) {
+			size_t taken;
+
+			r = tls_conn_write(c, out, n, &taken);
+			proxy_hs_wrote(t->hs, taken);
+			if (r == TLS_ERROR) {
+				tcp_proxy_tls_failed(e, t);
+				return;
+			}
+			/* stalled: EPOLLOUT comes; the reply cannot yet */
+		}
+		r = tls_conn_read(c, buf, sizeof(buf), &got);
+		if (r == TLS_ERROR) {
+			tcp_proxy_tls_failed(e, t);
+			return;
+		}
+		if (r == TLS_WANT_READ || r == TLS_WANT_WRITE)
+			return;
+		if (r == TLS_CLOSED)
+			res = proxy_hs_eof(t->hs);
+		else
+			res = proxy_hs_feed(t->hs, buf, got, &used);
+		if (res == PROXY_HS_MORE)
+			continue;
+		if (res != PROXY_HS_DONE) {
+			tcp_proxy_failed(e, t, res);
+			return;
+		}
+		if (tcp_tls_relay_start(t->tls, buf + used, got - used)) {
+			tcp_connect_failed(e, t, ENOMEM);
+			return;
+		}
+		tcp_connected(e, t);
+		return;
+	}
+}
+
 /* tcp_proxy_io() - move the handshake of @t on: write what it offers,
  * feed it what the proxy sent (peeked, then only the handshake's bytes
  * taken: what follows is tunnel data for the normal path), until it
@@ -477,6 +604,11 @@ static void tcp_proxy_failed(struct engine *e, struct tcp_flow *t,
 static void tcp_proxy_io(struct engine *e, struct tcp_flow *t)
 {
 	uint8_t buf[4096];
+
+	if (t->tls) {
+		tcp_proxy_io_tls(e, t);
+		return;
+	}
 
 	for (;;) {
 		enum proxy_hs_result res;
@@ -537,6 +669,18 @@ static void tcp_proxy_start(struct engine *e, struct tcp_flow *t)
 		return;
 	}
 	inet_ntop(t->f.remote.family, &t->f.remote.v6, host, sizeof(host));
+	if (cfg->proxy.scheme == PROXY_HTTPS) {
+		t->tls = tcp_tls_new(t->f.sock, cfg->proxy.host);
+		if (!t->tls) {
+			char detail[64];
+
+			snprintf(detail, sizeof(detail), "cannot start TLS: %s",
+				 strerror(errno));
+			tcp_fail_to_child(e, t, ECONNREFUSED, TLS_ERROR_CODE,
+					  detail);
+			return;
+		}
+	}
 	if (proxy_hs_init(t->hs, &cfg->proxy, cfg->proxy_user,
 			  cfg->proxy_password, host, t->f.remote_port, false)) {
 		tcp_proxy_failed(e, t, proxy_hs_result(t->hs));
@@ -679,7 +823,7 @@ static void tcp_set_peek_off(struct engine *e, struct tcp_flow *t)
 {
 	int off = (int)(t->seq_to_child - t->seq_ack_from_child);
 
-	if (e->peek_off)
+	if (e->peek_off && !t->tls)
 		setsockopt(t->f.sock, SOL_SOCKET, SO_PEEK_OFF, &off,
 			   sizeof(off));
 }
@@ -730,6 +874,26 @@ static void tcp_arm_rto(struct engine *e, struct tcp_flow *t)
 	}
 }
 
+/* tcp_peek_tls() - tcp_peek() for a TLS flow: from its plaintext buffer
+ * (tcp_tls_to_child()), at the same offset
+ */
+static ssize_t tcp_peek_tls(struct tcp_flow *t, size_t want, size_t seg)
+{
+	struct iovec iov[TCP_FRAMES];
+	size_t total = 0;
+	unsigned int k;
+
+	for (k = 0; k < TCP_FRAMES && total < want; k++) {
+		size_t len = want - total < seg ? want - total : seg;
+
+		iov[k].iov_base = tcp_frames[k].payload;
+		iov[k].iov_len = len;
+		total += len;
+	}
+	return tcp_tls_to_child(t->tls, t->seq_to_child - t->seq_ack_from_child,
+				iov, k);
+}
+
 /* tcp_peek() - peek up to @want bytes (in segments of @seg) from the
  * current offset into tcp_frames
  * Return: bytes peeked, 0 at EOF, -EAGAIN when nothing is there yet,
@@ -743,6 +907,9 @@ static ssize_t tcp_peek(struct engine *e, struct tcp_flow *t, size_t want,
 	size_t total = 0, skip = 0;
 	unsigned int k = 0, j;
 	ssize_t n;
+
+	if (t->tls)
+		return tcp_peek_tls(t, want, seg);
 
 	if (!e->peek_off) {
 		skip = t->seq_to_child - t->seq_ack_from_child;
@@ -899,8 +1066,9 @@ static void tcp_ack_from_child(struct engine *e, struct tcp_flow *t,
 			upto = t->seq_fin_to_child;
 		k = upto - t->seq_ack_from_child;
 		if (k) {
-			ssize_t n = recv(t->f.sock, NULL, k,
-					 MSG_TRUNC | MSG_DONTWAIT);
+			ssize_t n = t->tls ? tcp_tls_acked(t->tls, k)
+					   : recv(t->f.sock, NULL, k,
+						  MSG_TRUNC | MSG_DONTWAIT);
 
 			if (n != (ssize_t)k) {
 				tcp_reset(e, t, "discard of acked data failed");
@@ -997,8 +1165,9 @@ static void tcp_data_from_child(struct engine *e, struct tcp_flow *t,
 	if (len && !(t->flags & TCP_F_SNIFFED))
 		tcp_sniff(t, data, len);
 	if (len) {
-		ssize_t n =
-			send(t->f.sock, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n = t->tls ? tcp_tls_from_child(t->tls, data, len)
+				   : send(t->f.sock, data, len,
+					  MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -1022,7 +1191,12 @@ static void tcp_data_from_child(struct engine *e, struct tcp_flow *t,
 		}
 	}
 	if (fin) {
-		shutdown(t->f.sock, SHUT_WR);
+		if (!t->tls)
+			shutdown(t->f.sock, SHUT_WR);
+		else if (tcp_tls_fin_from_child(t->tls) < 0) {
+			tcp_reset(e, t, "TLS to the proxy failed");
+			return;
+		}
 		t->seq_from_child++;
 		t->flags |= TCP_F_FIN_FROM_CHILD;
 	}
@@ -1040,6 +1214,13 @@ static void tcp_check_closed(struct engine *e, struct tcp_flow *t)
 	if ((t->flags & (TCP_F_FIN_FROM_CHILD | TCP_F_FIN_ACKED)) !=
 	    (TCP_F_FIN_FROM_CHILD | TCP_F_FIN_ACKED))
 		return;
+	if (t->tls) {
+		/* the tree's bytes and FIN must reach the proxy first */
+		if (!tcp_tls_idle(t->tls))
+			return;
+		tcp_tls_free(t->tls);
+		t->tls = NULL;
+	}
 	close(t->f.sock);
 	t->f.sock = -1;
 	t->state = TCP_STATE_LINGER;
@@ -1143,6 +1324,31 @@ void tcp_from_child(struct engine *e, const struct packet *p)
 	}
 }
 
+/* tcp_sock_tls() - an event on the socket of a TLS flow once the tunnel
+ * is up. TLS may want either readiness for either direction, so every
+ * event pushes the tree's bytes on, reads for the tree, and sends a window
+ * update when the buffer towards the proxy has more room.
+ */
+static void tcp_sock_tls(struct engine *e, struct tcp_flow *t)
+{
+	uint32_t old = t->wnd_to_child;
+
+	if (tcp_tls_flush(t->tls) < 0) {
+		tcp_reset(e, t, "TLS to the proxy failed");
+		return;
+	}
+	tcp_data_to_child(e, t);
+	if (t->f.state != FLOW_STATE_ACTIVE)
+		return;
+	if (t->state == TCP_STATE_ESTABLISHED) {
+		tcp_update_wnd(e, t);
+		if (t->wnd_to_child > old || t->flags & TCP_F_DROPPED)
+			tcp_ack_now(e, t);
+		t->flags &= (uint16_t)~TCP_F_DROPPED;
+	}
+	tcp_check_closed(e, t);
+}
+
 void tcp_sock_handler(struct engine *e, struct tcp_flow *t, uint32_t events)
 {
 	int err = 0;
@@ -1172,6 +1378,10 @@ void tcp_sock_handler(struct engine *e, struct tcp_flow *t, uint32_t events)
 			tcp_reset(e, t, strerror(err));
 			return;
 		}
+	}
+	if (t->tls) {
+		tcp_sock_tls(e, t);
+		return;
 	}
 	if (events & (EPOLLRDHUP | EPOLLHUP))
 		t->flags |= TCP_F_HOST_RDHUP;
@@ -1311,12 +1521,15 @@ bool tcp_timer(struct engine *e, struct tcp_flow *t)
 bool tcp_unfinished(const struct tcp_flow *t)
 {
 	return t->state == TCP_STATE_ESTABLISHED &&
-	       !(t->flags & TCP_F_FIN_FROM_CHILD);
+	       (!(t->flags & TCP_F_FIN_FROM_CHILD) ||
+		(t->tls && !tcp_tls_idle(t->tls)));
 }
 
 void tcp_free(struct engine *e, struct tcp_flow *t)
 {
 	tcp_proxy_free(t);
+	tcp_tls_free(t->tls);
+	t->tls = NULL;
 	if (t->f.sock >= 0) {
 		if (t->flags & TCP_F_RST_HOST) {
 			struct linger l = {.l_onoff = 1, .l_linger = 0};

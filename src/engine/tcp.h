@@ -36,6 +36,7 @@ enum tcp_state {
 #define TCP_F_HOST_SNI	     0x8000 /* host_seen is a TLS server_name */
 
 struct proxy_hs;
+struct tcp_tls;
 
 struct tcp_flow {
 	struct flow_common f;
@@ -61,10 +62,18 @@ struct tcp_flow {
 			       * allocated only while it runs; else NULL */
 	char *host_seen;      /* SNI or HTTP Host of the first bytes, for
 			       * flow_end; allocated only when seen */
+	struct tcp_tls *tls;  /* through an https:// proxy: TLS and the
+			       * plaintext buffers (tcp_tls.c); else NULL */
 };
 
-/* tcp_init() - probe SO_PEEK_OFF; called once at engine start */
-void tcp_init(struct engine *e);
+/* tcp_init() - probe SO_PEEK_OFF and, for an https:// proxy, load the
+ * TLS trust (tcp_tls_init()); called once at engine start
+ * Return: 0, or -1 with one line printed and a runtime_failure reported
+ */
+int tcp_init(struct engine *e);
+
+/* tcp_fini() - free what tcp_init() made, once every flow is freed */
+void tcp_fini(void);
 
 /* tcp_from_child() - a TCP segment from the tree */
 void tcp_from_child(struct engine *e, const struct packet *p);

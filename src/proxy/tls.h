@@ -148,9 +148,10 @@ enum tls_result tls_conn_write(struct tls_conn *c, const void *buf, size_t len,
 			       size_t *taken);
 
 /* tls_conn_unsent() - bytes taken by tls_conn_write() that are not in the
- * socket yet (a held record). While not 0, advertise no window to the tree
- * for this flow and call tls_conn_write(c, NULL, 0, &n) on the readiness the
- * last write returned.
+ * socket yet (a held record, at most TLS_RECORD_MAX). While not 0, call
+ * tls_conn_write() again (with @len 0, or with more bytes, which go after
+ * them) on the readiness the last write returned. The engine counts them
+ * on top of its own buffer towards the proxy (src/engine/tcp_tls.c).
  */
 size_t tls_conn_unsent(const struct tls_conn *c);
 
