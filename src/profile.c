@@ -140,6 +140,32 @@ static int profile_apply_entry(const char *name, const char *dir,
 	return 0;
 }
 
+/* profile_mask_quoted() - copy the TOML reader's message @msg to @out
+ * with every part it quotes ('...', the offending token) shown as '***':
+ * for keys whose value may be a password (proxy_password, proxy with
+ * credentials in the URI), which no error message may show
+ */
+static void profile_mask_quoted(const char *msg, char *out, size_t len)
+{
+	size_t o = 0;
+	bool inside = false;
+
+	for (; *msg && o + 4 < len; msg++) {
+		if (*msg == '\'') {
+			if (!inside) {
+				memcpy(out + o, "'***", 4);
+				o += 4;
+			} else {
+				out[o++] = '\'';
+			}
+			inside = !inside;
+		} else if (!inside) {
+			out[o++] = *msg;
+		}
+	}
+	out[o] = '\0';
+}
+
 int profile_parse_text(const char *name, const char *dir, const char *text,
 		       size_t len, struct settings *out, char *err,
 		       size_t errlen)
@@ -150,7 +176,14 @@ int profile_parse_text(const char *name, const char *dir, const char *text,
 	int rc = 0;
 
 	if (toml_parse(text, len, &doc, &terr)) {
-		if (terr.key[0])
+		if (!strcmp(terr.key, "proxy_password") ||
+		    !strcmp(terr.key, "proxy")) {
+			char msg[sizeof(terr.msg)];
+
+			profile_mask_quoted(terr.msg, msg, sizeof(msg));
+			snprintf(err, errlen, "%s:%d: key '%s': %s", name,
+				 terr.line, terr.key, msg);
+		} else if (terr.key[0])
 			snprintf(err, errlen, "%s:%d: key '%s': %s", name,
 				 terr.line, terr.key, terr.msg);
 		else

@@ -1548,7 +1548,12 @@ void tcp_free(struct engine *e, struct tcp_flow *t)
 		ev.bytes_sent = t->f.bytes_from_child;
 		ev.bytes_received = t->f.bytes_to_child;
 		ev.duration_ms = e->now_ms - t->f.start_ms;
-		ev.end = (enum event_end)t->f.end;
+		/* a lingering flow has closed both ways already: whatever
+		 * frees it (its timer, the tree's exit), it ended by close
+		 */
+		ev.end = t->state == TCP_STATE_LINGER
+				 ? EVENT_END_CLOSE
+				 : (enum event_end)t->f.end;
 		if (t->flags & TCP_F_HOST_SNI)
 			ev.sni = t->host_seen;
 		else

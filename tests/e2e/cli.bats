@@ -173,6 +173,40 @@ SPEC_OPTIONS=(--profile --dump-profile -c --capture -C --capture-point --root
 	[[ "$stderr" == *"http://bob:***@h:0"* ]]
 }
 
+@test "a proxy password never appears in an error: every malformed URI, -P, the environment, a profile" {
+	local uri
+	for uri in "bob:hunter2@h:1" "http://bob:hunter2@" "http://bob:hunter2@h" \
+		"http://bob:hunter2@h:99999" "socks5://bob:hunter2@[::1:1" "http://bob:hunter2@h:1/p" \
+		"ftp://bob:hunter2@h:1" "http://bob:hunter2@h:1?q" "http://:hunter2@h:1"; do
+		run --separate-stderr "$CHILDFLOW" -p "$uri" true
+		[ "$status" -eq 2 ] || { echo "$uri: status $status"; return 1; }
+		[[ "$stderr" == "childflow: --proxy: '"*"***"*"' is not a proxy URI: "* ]] || { echo "$uri: $stderr"; return 1; }
+		[[ "$stderr" != *hunter2* ]] || { echo "$uri: $stderr"; return 1; }
+	done
+	# from -P and from the environment: errors name the option, not the value
+	cf_fails 2 "--proxy-password needs a user too: add --proxy-user" -p http://h:1 -P hunter2 true
+	cf_fails 2 "--proxy-user and --proxy-password need --proxy: add the proxy they are for" -U u --proxy-password=hunter2 true
+	cf_fails 2 "--proxy-user and credentials in --proxy conflict: give them one way only" -p http://b:hunter2@h:1 -U u -P hunter2 true
+	CHILDFLOW_PROXY_PASSWORD=hunter2 cf_fails 2 "CHILDFLOW_PROXY_PASSWORD needs a user too: add --proxy-user" -p http://h:1 true
+	cf_fails 2 "unknown option '--proxy-passwd': did you mean --proxy-password? (see childflow --help)" --proxy-passwd hunter2 -p http://h:1 true
+	# from a profile, however malformed the line
+	printf 'proxy = "socks5://u:hunter2@h"\n' >"$T/p1.toml"
+	cf_fails 2 "$T/p1.toml:1: key 'proxy': 'socks5://u:***@h' is not a proxy URI: missing port (expected scheme://host:port)" --profile "$T/p1.toml" true
+	printf 'proxy = u:hunter2@h:1\n' >"$T/p2.toml"
+	cf_fails 2 "$T/p2.toml:1: key 'proxy': invalid value '***' (strings must be quoted)" --profile "$T/p2.toml" true
+	printf 'proxy_user = "u"\nproxy_password = hunter2\n' >"$T/p3.toml"
+	cf_fails 2 "$T/p3.toml:2: key 'proxy_password': invalid value '***' (strings must be quoted)" --profile "$T/p3.toml" true
+	printf 'proxy_password = "hunter2" x\n' >"$T/p4.toml"
+	cf_fails 2 "$T/p4.toml:1: key 'proxy_password': unexpected '***' after value" --profile "$T/p4.toml" true
+	printf 'proxy_password = "hun\\qter2"\n' >"$T/p5.toml"
+	cf_fails 2 "$T/p5.toml:1: key 'proxy_password': invalid escape sequence '***'" --profile "$T/p5.toml" true
+	printf 'proxy = "http://h:1"\nproxy_password = "hunter2"\n' >"$T/p6.toml"
+	cf_fails 2 "proxy_password ($T/p6.toml:2) needs a user too: add --proxy-user" --profile "$T/p6.toml" true
+	# other keys still show the value they reject
+	printf 'offline = yes\n' >"$T/p7.toml"
+	cf_fails 2 "$T/p7.toml:1: key 'offline': invalid value 'yes' (strings must be quoted)" --profile "$T/p7.toml" true
+}
+
 @test "the run is built; the rootful backend says plainly that it is not" {
 	cf_fails 125 "the rootful backend is not built yet in childflow $("$CHILDFLOW" -V | cut -d' ' -f2); nothing was run (drop --root to use the rootless backend)" --root -- true
 }
@@ -296,6 +330,28 @@ command = [\"make\", \"check\"]" ] || { echo "$output"; return 1; }
 	run --separate-stderr "$CHILDFLOW" -p http://h:1 -U u -P clisecret --dump-profile
 	[ "$status" -eq 0 ]
 	grep -qx 'proxy_password = "clisecret"' <<<"$output"
+}
+
+@test "--dump-profile prints a profile's password; with the environment's too, only the profile's" {
+	printf 'proxy = "http://h:1"\nproxy_user = "u"\nproxy_password = "profsecret"\n' >"$T/pw.toml"
+	run --separate-stderr "$CHILDFLOW" --profile "$T/pw.toml" --dump-profile
+	[ "$status" -eq 0 ]
+	grep -qx 'proxy_password = "profsecret"' <<<"$output"
+	run --separate-stderr env CHILDFLOW_PROXY_PASSWORD=envsecret "$CHILDFLOW" --profile "$T/pw.toml" --dump-profile
+	[ "$status" -eq 0 ]
+	grep -qx 'proxy_password = "profsecret"' <<<"$output"
+	[[ "$output" != *envsecret* ]]
+	# a profile without a password: the environment's stays out of the dump
+	printf 'proxy = "socks5://h:1"\nproxy_user = "u"\n' >"$T/nopw.toml"
+	run --separate-stderr env CHILDFLOW_PROXY_PASSWORD=envsecret "$CHILDFLOW" --profile "$T/nopw.toml" --dump-profile
+	[ "$status" -eq 0 ]
+	[[ "$output" != *envsecret* ]]
+	[[ "$output" != *proxy_password* ]]
+	# -P over a profile's
+	run --separate-stderr "$CHILDFLOW" --profile "$T/pw.toml" -P clisecret --dump-profile
+	[ "$status" -eq 0 ]
+	grep -qx 'proxy_password = "clisecret"' <<<"$output"
+	[[ "$output" != *profsecret* ]]
 }
 
 @test "the man page and bash completion list every option" {

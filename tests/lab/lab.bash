@@ -436,7 +436,7 @@ Timeout 600
 LogFile "$LAB_DIR/$name.log"
 LogLevel Info
 PidFile "$LAB_DIR/run/$name.pid"
-MaxClients 100
+MaxClients 512
 ConnectPort 443
 ConnectPort 80
 DisableViaHeader Yes

@@ -159,6 +159,21 @@ static void test_errors(void **state)
 	assert_non_null(strstr(text_error("offline = true\noffline = false\n"),
 			       "p.toml:2: "));
 	assert_non_null(strstr(text_error("a.b = true\n"), "p.toml:1: "));
+	/* the TOML reader quotes the token it rejects: never for a value that
+	 * may be a password
+	 */
+	assert_string_equal(
+		text_error("proxy_password = s3cret\n"),
+		"p.toml:1: key 'proxy_password': invalid value '***' (strings must be quoted)");
+	assert_string_equal(
+		text_error("proxy_password = \"s3\\qcret\"\n"),
+		"p.toml:1: key 'proxy_password': invalid escape sequence '***'");
+	assert_string_equal(
+		text_error("proxy = u:s3cret@h:1\n"),
+		"p.toml:1: key 'proxy': invalid value '***' (strings must be quoted)");
+	assert_string_equal(
+		text_error("offline = yes\n"),
+		"p.toml:1: key 'offline': invalid value 'yes' (strings must be quoted)");
 }
 
 static void test_extends_two_levels(void **state)
