@@ -115,7 +115,12 @@ static int config_check(const struct settings *s, enum config_action action,
 	bool has_proxy = s->v[SET_PROXY].set;
 	bool https = has_proxy && proxy->scheme == PROXY_HTTPS;
 	bool has_user = s->v[SET_PROXY_USER].set;
-	bool has_pass = s->v[SET_PROXY_PASSWORD].set || password_env;
+	/* CHILDFLOW_PROXY_PASSWORD is ambient: it counts only for a proxy
+	 * whose user comes from --proxy-user; a user in the URI takes it
+	 * when the URI has no password, and without --proxy it is unused
+	 */
+	bool has_pass = s->v[SET_PROXY_PASSWORD].set ||
+			(password_env && has_proxy && !proxy->has_userinfo);
 	char n1[512], n2[512], why[256];
 
 	if (action == ACTION_RUN && !s->v[SET_COMMAND].set) {
@@ -259,7 +264,10 @@ int config_build(const struct settings *s, enum config_action action,
 	cfg->proxy = proxy;
 	if (proxy.has_userinfo) {
 		cfg->proxy_user = xstrdup(proxy.user);
-		cfg->proxy_password = xstrdup(proxy.password);
+		cfg->proxy_password =
+			xstrdup(!proxy.password[0] && proxy_password_env
+					? proxy_password_env
+					: proxy.password);
 	} else if (s->v[SET_PROXY_USER].set) {
 		cfg->proxy_user = config_str(s, SET_PROXY_USER);
 		cfg->proxy_password =

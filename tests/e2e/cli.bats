@@ -121,6 +121,12 @@ SPEC_OPTIONS=(--profile --dump-profile -c --capture -C --capture-point --root
 	cf_fails 2 "--proxy-password needs a user too: add --proxy-user" -p http://h:1 -P p true
 	cf_fails 2 "--proxy-user and --proxy-password need --proxy: add the proxy they are for" -U u -P p true
 	CHILDFLOW_PROXY_PASSWORD=x cf_fails 2 "CHILDFLOW_PROXY_PASSWORD needs a user too: add --proxy-user" -p http://h:1 true
+	# without --proxy the variable is unused: nothing refuses to run
+	run -0 --separate-stderr env CHILDFLOW_PROXY_PASSWORD=x "$CHILDFLOW" --dump-profile
+	run --separate-stderr env CHILDFLOW_PROXY_PASSWORD=x "$CHILDFLOW" --doctor
+	[[ $stderr != *CHILDFLOW_PROXY_PASSWORD* ]]
+	# a user in the URI takes it
+	run -0 --separate-stderr env CHILDFLOW_PROXY_PASSWORD=x "$CHILDFLOW" -p http://u@h:1 --dump-profile
 	cf_fails 2 "--proxy-user and credentials in --proxy conflict: give them one way only" -p http://a:b@h:1 -U u -P p true
 }
 

@@ -358,6 +358,19 @@ static void test_rule_credentials(void **state)
 	expect_error(
 		"CHILDFLOW_PROXY_PASSWORD needs a user too: add --proxy-user",
 		"-p", "http://h:1", "x");
+	/* without a proxy the variable is unused, not an error */
+	assert_int_equal(parse("x"), 0);
+	assert_null(cfg.proxy_password);
+	done();
+	/* a user in the URI without a password takes it */
+	assert_int_equal(parse("-p", "http://u@h:1", "x"), 0);
+	assert_string_equal(cfg.proxy_user, "u");
+	assert_string_equal(cfg.proxy_password, "from-env");
+	done();
+	/* a password in the URI wins */
+	assert_int_equal(parse("-p", "http://u:uri@h:1", "x"), 0);
+	assert_string_equal(cfg.proxy_password, "uri");
+	done();
 	password_env = NULL;
 
 	/* what the proxy protocols cannot carry is refused at start */
