@@ -168,6 +168,25 @@ static void loop_raise_nofile(void)
 	}
 }
 
+/* loop_proxy_unresolved() - say that --proxy's @host has no address
+ * (@why), on stderr and in the flow log
+ * Return: -1
+ */
+static int loop_proxy_unresolved(const char *host, const char *why)
+{
+	struct event ev = {.kind = EVENT_RUNTIME_FAILURE};
+	char detail[512];
+
+	snprintf(detail, sizeof(detail), "cannot resolve the proxy host %s: %s",
+		 host, why);
+	util_err("%s", detail);
+	ev.phase = "preflight";
+	ev.reason_code = "proxy_unresolvable";
+	ev.detail = detail;
+	events_emit(&ev);
+	return -1;
+}
+
 /* loop_resolve_proxy() - the address of --proxy's host (an IP literal or
  * a name, resolved here once), into e->proxy_addr
  * Return: 0, or -1 when it cannot be resolved
@@ -181,11 +200,9 @@ static int loop_resolve_proxy(struct engine *e)
 	if (!e->cfg->has_proxy)
 		return 0;
 	rc = getaddrinfo(e->cfg->proxy.host, NULL, &hints, &res);
-	if (rc) {
-		util_err("cannot resolve the proxy host %s: %s",
-			 e->cfg->proxy.host, gai_strerror(rc));
-		return -1;
-	}
+	if (rc)
+		return loop_proxy_unresolved(e->cfg->proxy.host,
+					     gai_strerror(rc));
 	for (ai = res; ai; ai = ai->ai_next) {
 		struct sockaddr_storage ss = {0};
 
@@ -197,11 +214,8 @@ static int loop_resolve_proxy(struct engine *e)
 			break;
 	}
 	freeaddrinfo(res);
-	if (!e->proxy_addr.family) {
-		util_err("cannot resolve the proxy host %s: no address",
-			 e->cfg->proxy.host);
-		return -1;
-	}
+	if (!e->proxy_addr.family)
+		return loop_proxy_unresolved(e->cfg->proxy.host, "no address");
 	e->proxy_port = e->cfg->proxy.port;
 	return 0;
 }

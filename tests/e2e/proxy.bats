@@ -174,9 +174,10 @@ connect_errors() {
 }
 
 @test "a proxy host that cannot be resolved fails the run with 125; --proxy-dns is refused" {
-	run cf user -p http://nosuch.invalid:8080 -- touch "$LAB_USER_HOME/px-ran"
+	run cf user -p http://nosuch.invalid:8080 --flow-log "$LOG" -- touch "$LAB_USER_HOME/px-ran"
 	assert_equal "$status" 125
 	[[ $output == *"cannot resolve the proxy host nosuch.invalid"* ]]
+	assert_equal "$(jq -r 'select(.event == "runtime_failure") | [.phase, .reason_code] | @tsv' "$LOG")" "$(printf 'preflight\tproxy_unresolvable')"
 	run cf user -p "socks5h://$LAB_PROXY4:$LAB_SOCKS_PORT" -- touch "$LAB_USER_HOME/px-ran"
 	assert_equal "$status" 125
 	[[ $output == *"use --no-proxy-dns"* ]]
