@@ -24,7 +24,7 @@
 /* fd63:666c:6f77::/64: the first 8 bytes */
 static const uint8_t fakeip_v6_prefix[8] = {0xfd, 0x63, 0x66, 0x6c,
 					    0x6f, 0x77, 0x00, 0x00};
-#define FAKEIP_V4_NET 0xc6120000u /* 198.18.0.0 */
+#define FAKEIP_V4_NET  0xc6120000u /* 198.18.0.0 */
 #define FAKEIP_V4_MASK 0xfffe0000u /* /15 */
 
 void fakeip_init(struct fakeip *fp, size_t max_entries)
@@ -222,7 +222,8 @@ static uint32_t fakeip_slot_of(const struct ipaddr *a)
 	} else if (a->family == AF_INET6) {
 		const uint8_t *b = a->v6.s6_addr;
 
-		if (memcmp(b, fakeip_v6_prefix, sizeof(fakeip_v6_prefix)) != 0 ||
+		if (memcmp(b, fakeip_v6_prefix, sizeof(fakeip_v6_prefix)) !=
+			    0 ||
 		    b[8] || b[9] || b[10] || b[11])
 			return FAKEIP_NONE;
 		host = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
@@ -239,9 +240,8 @@ bool fakeip_contains(const struct ipaddr *a)
 {
 	if (a->family == AF_INET)
 		return (ntohl(a->v4.s_addr) & FAKEIP_V4_MASK) == FAKEIP_V4_NET;
-	return a->family == AF_INET6 &&
-	       !memcmp(a->v6.s6_addr, fakeip_v6_prefix,
-		       sizeof(fakeip_v6_prefix));
+	return a->family == AF_INET6 && !memcmp(a->v6.s6_addr, fakeip_v6_prefix,
+						sizeof(fakeip_v6_prefix));
 }
 
 /* fakeip_named_slot() - the slot of @a when it holds a name, else
@@ -281,8 +281,8 @@ static uint32_t fakeip_new_slot(struct fakeip *fp)
 		fp->entries[i].older = fp->entries[i].newer = FAKEIP_NONE;
 		/* keep chains short: at most two slots per bucket on average */
 		if (fp->n_entries > fp->n_buckets * 2)
-			fakeip_rehash(fp, fp->n_buckets ? fp->n_buckets * 2
-							: 64);
+			fakeip_rehash(fp,
+				      fp->n_buckets ? fp->n_buckets * 2 : 64);
 		return i;
 	}
 	i = fp->oldest;

@@ -123,9 +123,9 @@ static void test_same_name_same_address(void **state)
 
 static void test_bad_names(void **state)
 {
-	const char *bad[] = {"",	  ".",		  "a..b",  ".a",
-			     "a b",	  "a\tb",	  "ä.test", "a.test..",
-			     "a/b",	  "a:80",	  "a@b",    "[::1]"};
+	const char *bad[] = {"",    ".",    "a..b",   ".a",
+			     "a b", "a\tb", "ä.test", "a.test..",
+			     "a/b", "a:80", "a@b",    "[::1]"};
 	struct ipaddr v4;
 	struct fakeip fp;
 	char longname[300];
