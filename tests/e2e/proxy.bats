@@ -120,7 +120,7 @@ connect_errors() {
 	assert_equal "$(echo "$output" | awk '{print $1, $2}')" "50 $LAB_SHA256_1M"
 }
 
-@test "a proxy host that cannot be resolved fails the run with 125; https:// is refused" {
+@test "a proxy host that cannot be resolved fails the run with 125" {
 	run cf user -p http://nosuch.invalid:8080 -- touch "$LAB_USER_HOME/px-ran"
 	assert_equal "$status" 125
 	[[ $output == *"cannot resolve the proxy host nosuch.invalid"* ]]
