@@ -211,11 +211,15 @@ static void dns_event_answer(uint32_t flow_id, const struct ipaddr *server,
 	events_emit(&ev);
 }
 
-/* dns_event_deny() - report a denied query to @server (@qname or NULL) */
-static void dns_event_deny(const struct ipaddr *server, const char *qname,
-			   const struct policy_decision *d)
+/* dns_event_deny() - report a denied query to @server (@qname or NULL)
+ * of flow @flow_id (0: none)
+ */
+static void dns_event_deny(uint32_t flow_id, const struct ipaddr *server,
+			   const char *qname, const struct policy_decision *d)
 {
-	struct event ev = {.kind = EVENT_DENY, .proto = EVENT_PROTO_DNS};
+	struct event ev = {.kind = EVENT_DENY,
+			   .flow_id = flow_id,
+			   .proto = EVENT_PROTO_DNS};
 
 	ev.remote = *server;
 	ev.remote_port = DNS_PORT;
@@ -262,11 +266,11 @@ static size_t dns_answer_pool(const uint8_t *q, size_t qlen,
 	return dnsmsg_build_reply(q, qlen, DNS_RCODE_NOERROR, out, outlen);
 }
 
-size_t dns_answer_locally(struct engine *e, const struct ipaddr *server,
-			  const uint8_t *q, size_t qlen,
-			  const struct dnsmsg_question *dq, uint8_t *out,
-			  size_t outlen, enum event_dns_mode *mode,
-			  struct dnsmsg_answer *pool)
+size_t dns_answer_locally(struct engine *e, uint32_t flow_id,
+			  const struct ipaddr *server, const uint8_t *q,
+			  size_t qlen, const struct dnsmsg_question *dq,
+			  uint8_t *out, size_t outlen,
+			  enum event_dns_mode *mode, struct dnsmsg_answer *pool)
 {
 	struct policy_flow pf = {.proto = POLICY_PROTO_DNS,
 				 .dst_port = DNS_PORT};
@@ -275,7 +279,7 @@ size_t dns_answer_locally(struct engine *e, const struct ipaddr *server,
 	pf.dst = *server;
 	if (policy_decide(e->cfg, &pf, &d) == POLICY_VERDICT_DENY) {
 		if (events_wanted())
-			dns_event_deny(server, NULL, &d);
+			dns_event_deny(flow_id, server, NULL, &d);
 		*mode = EVENT_DNS_SYNTHETIC_REFUSED;
 		return dnsmsg_build_reply(q, qlen, DNS_RCODE_REFUSED, out,
 					  outlen);
@@ -285,7 +289,7 @@ size_t dns_answer_locally(struct engine *e, const struct ipaddr *server,
 		 * and no query for it leaves the host
 		 */
 		if (events_wanted())
-			dns_event_deny(server, dq->qname, &d);
+			dns_event_deny(flow_id, server, dq->qname, &d);
 		*mode = EVENT_DNS_SYNTHETIC_EMPTY;
 		return dnsmsg_build_reply(q, qlen, DNS_RCODE_NOERROR, out,
 					  outlen);
@@ -374,8 +378,9 @@ void dns_udp_from_child(struct engine *e, const struct packet *p)
 	if (events_wanted())
 		dns_event_query(f ? f->id : 0, &p->dst, false, &q);
 
-	len = dns_answer_locally(e, &p->dst, p->payload, p->payload_len, &q,
-				 out, DNSMSG_UDP_MAX, &mode, &pool);
+	len = dns_answer_locally(e, f ? f->id : 0, &p->dst, p->payload,
+				 p->payload_len, &q, out, DNSMSG_UDP_MAX, &mode,
+				 &pool);
 	if (len) {
 		udp_reply_to_child(e, &p->dst, p->dport, &p->src, p->sport, out,
 				   len);
@@ -750,8 +755,8 @@ static int dns_tcp_query(struct engine *e, struct dns_flow *d, size_t mlen)
 		return 0; /* not a query: dropped, as over UDP */
 	if (events_wanted())
 		dns_event_query(d->tcp_flow_id, &d->f.remote, true, &q);
-	len = dns_answer_locally(e, &d->f.remote, m, mlen, &q, dns_reply + 2,
-				 DNSMSG_UDP_MAX, &mode, &pool);
+	len = dns_answer_locally(e, d->tcp_flow_id, &d->f.remote, m, mlen, &q,
+				 dns_reply + 2, DNSMSG_UDP_MAX, &mode, &pool);
 	if (len) {
 		dns_reply[0] = (uint8_t)(len >> 8);
 		dns_reply[1] = (uint8_t)len;

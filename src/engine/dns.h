@@ -78,7 +78,8 @@ void dns_free(struct engine *e, struct dns_flow *d);
 int dns_tcp_open(struct engine *e, const struct flow_common *tf);
 
 /* dns_answer_locally() - should the query @q (@qlen bytes, parsed as
- * @dq: callers drop what does not parse) the tree sent to @server be
+ * @dq: callers drop what does not parse) the tree sent to @server, in
+ * flow @flow_id (0: none yet; it goes on a denial's event), be
  * answered by the engine rather than forwarded? Fills @out with the reply
  * and returns its length, or 0 to forward. (--offline and --proxy-only
  * without --proxy-dns: REFUSED; a denied name: empty; --proxy-dns: a pool
@@ -86,10 +87,11 @@ int dns_tcp_open(struct engine *e, const struct flow_common *tf);
  * IPv6: empty.) @mode says which; for a pool answer, @pool (if not NULL)
  * gets its question, address and name for the events.
  */
-size_t dns_answer_locally(struct engine *e, const struct ipaddr *server,
-			  const uint8_t *q, size_t qlen,
-			  const struct dnsmsg_question *dq, uint8_t *out,
-			  size_t outlen, enum event_dns_mode *mode,
+size_t dns_answer_locally(struct engine *e, uint32_t flow_id,
+			  const struct ipaddr *server, const uint8_t *q,
+			  size_t qlen, const struct dnsmsg_question *dq,
+			  uint8_t *out, size_t outlen,
+			  enum event_dns_mode *mode,
 			  struct dnsmsg_answer *pool);
 
 /* dns_pool_contains() - is --proxy-dns on and @a in its address pool? */
