@@ -564,6 +564,31 @@ int dns_tcp_open(struct engine *e, const struct flow_common *tf)
 	return s;
 }
 
+/* dns_tcp_interest() - set the epoll interest of @fd (one of @d's
+ * sockets) to @want, *@mask being what it is now. Level-triggered: a
+ * socket we must not read yet (an error or hang-up would be reported
+ * again and again while we wait) leaves the epoll set until we want it.
+ */
+static void dns_tcp_interest(struct engine *e, struct dns_flow *d, int fd,
+			     uint32_t want, uint32_t *mask)
+{
+	int ret;
+
+	if (want == *mask)
+		return;
+	if (!want)
+		ret = epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno
+								      : 0;
+	else if (!*mask)
+		ret = loop_epoll_add(e, fd, want, EPOLL_TYPE_DNS,
+				     flow_idx(&d->f));
+	else
+		ret = loop_epoll_mod(e, fd, want, EPOLL_TYPE_DNS,
+				     flow_idx(&d->f));
+	if (!ret)
+		*mask = want;
+}
+
 /* dns_tcp_arm() - the epoll interest of @d's sockets for what it waits
  * for: to write what is pending, else to read (not the side whose
  * messages could not be passed on)
@@ -576,20 +601,14 @@ static void dns_tcp_arm(struct engine *e, struct dns_flow *d)
 				: EPOLLIN;
 	uint32_t up_want = 0;
 
-	if (want != d->ev_mask &&
-	    !loop_epoll_mod(e, d->f.sock, want, EPOLL_TYPE_DNS,
-			    flow_idx(&d->f)))
-		d->ev_mask = want;
+	dns_tcp_interest(e, d, d->f.sock, want, &d->ev_mask);
 	if (d->up_sock < 0)
 		return;
 	if (d->tcp_flags & DNS_TCP_UP_CONNECTING || d->to_up)
 		up_want = EPOLLOUT;
 	else if (!d->to_tree && !(d->tcp_flags & DNS_TCP_UP_EOF))
 		up_want = EPOLLIN;
-	if (up_want != d->up_ev_mask &&
-	    !loop_epoll_mod(e, d->up_sock, up_want, EPOLL_TYPE_DNS,
-			    flow_idx(&d->f)))
-		d->up_ev_mask = up_want;
+	dns_tcp_interest(e, d, d->up_sock, up_want, &d->up_ev_mask);
 }
 
 /* dns_tcp_send() - send @len bytes of @buf to @sock; what it does not

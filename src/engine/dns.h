@@ -35,12 +35,13 @@ struct dns_flow {
 	uint8_t sock_family;  /* UDP: family of f.sock */
 	uint8_t tcp;	      /* the TCP kind */
 	uint8_t tcp_flags;    /* DNS_TCP_* (dns.c) */
-	uint32_t ev_mask, up_ev_mask; /* TCP: epoll interest of the sockets */
-	int up_sock;		      /* TCP: to the upstream resolver, or -1 */
-	uint32_t tcp_flow_id;	      /* TCP: the flow_id its events carry */
-	uint32_t owed;		      /* TCP: answers the upstream owes */
-	uint8_t *to_tree; /* TCP: an answer the tree has not taken */
-	uint8_t *to_up;	  /* TCP: a query not yet sent upstream */
+	/* TCP: epoll interest of f.sock and up_sock; 0: not in the set */
+	uint32_t ev_mask, up_ev_mask;
+	int up_sock;	      /* TCP: to the upstream resolver, or -1 */
+	uint32_t tcp_flow_id; /* TCP: the flow_id its events carry */
+	uint32_t owed;	      /* TCP: answers the upstream owes */
+	uint8_t *to_tree;     /* TCP: an answer the tree has not taken */
+	uint8_t *to_up;	      /* TCP: a query not yet sent upstream */
 	uint32_t to_tree_len, to_tree_off, to_up_len, to_up_off;
 };
 

@@ -162,3 +162,27 @@ setup() {
 	assert_equal "$(jq -r 'select(.event == "dns_query") | .flow_id' "$log" | sort -u)" \
 		"$(jq -r 'select(.event == "connect_attempt") | .flow_id' "$log")"
 }
+
+# dns_tcp_ids_ancounts: read DNS-over-TCP answers (hex bytes from od) on
+# stdin, print "ID ANCOUNT" for each, sorted
+dns_tcp_ids_ancounts() {
+	local -a b
+	local i=0 len
+	read -r -a b <<<"$(tr '\n' ' ')"
+	while ((i + 12 <= ${#b[@]})); do
+		len=$((16#${b[i]}${b[i + 1]}))
+		printf '%d %d\n' "$((16#${b[i + 2]}${b[i + 3]}))" "$((16#${b[i + 8]}${b[i + 9]}))"
+		i=$((i + 2 + len))
+	done | sort
+}
+
+@test "DNS over TCP: three queries written at once, then a half-close, get their three answers" {
+	# ids 1, 2, 3: origin.test A (denied: no answer record), v6only.test
+	# AAAA (1 record), alias.test A (the CNAME chain: 3 records)
+	local q1='\000\035\000\001\001\000\000\001\000\000\000\000\000\000\006origin\004test\000\000\001\000\001'
+	local q2='\000\035\000\002\001\000\000\001\000\000\000\000\000\000\006v6only\004test\000\000\034\000\001'
+	local q3='\000\034\000\003\001\000\000\001\000\000\000\000\000\000\005alias\004test\000\000\001\000\001'
+	run cf user --deny-domain-exact "$LAB_ORIGIN_NAME" -- sh -c \
+		"printf '$q1$q2$q3' | socat -t 5 - TCP:10.0.2.3:53 | od -An -tx1 -v"
+	assert_equal "$(dns_tcp_ids_ancounts <<<"$output")" "$(printf '1 0\n2 1\n3 3')"
+}
