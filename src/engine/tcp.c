@@ -15,9 +15,8 @@
  * tree sees ECONNREFUSED). Allowed: a non-blocking host socket connect()s
  * to the destination (or to --proxy; DNS to the engine's resolver gets a
  * socket whose other end dns.c serves) and the SYN stays unanswered: the
- * tree's stack
- * retransmits it, which we ignore while connecting. Connected: SYN-ACK
- * with our MSS (from the MTU) and, when the tree offered it, window
+ * tree's stack retransmits it, which we ignore while connecting. Connected:
+ * SYN-ACK with our MSS (from the MTU) and, when the tree offered it, window
  * scaling. Refused: RST. Host or network unreachable: ICMP unreachable
  * quoting the SYN. Timed out: silence, so the tree's own timer decides,
  * as it would without us.
