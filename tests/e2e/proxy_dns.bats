@@ -145,3 +145,20 @@ events() {
 	assert_equal "$(events policy_violation '[.protocol, .reason_code]')" '["dns","proxy_only"]'
 	[[ $(jq -s 'map(select(.event == "policy_violation")) | length' "$LOG") -ge 2 ]]
 }
+
+@test "30 concurrent connections by name through the proxy each move 1 MiB intact" {
+	run cf user -p "$HTTP_PX" --proxy-dns --flow-log "$LOG" -- sh -c '
+		for i in $(seq 30); do
+			curl -sS --max-time 60 "http://origin.test/1m.bin" | sha256sum | cut -d" " -f1 >"$HOME/pd-sum-$i" &
+		done
+		wait
+		cat "$HOME"/pd-sum-* | sort | uniq -c; rm -f "$HOME"/pd-sum-*'
+	assert_equal "$(echo "$output" | awk '{print $1, $2}')" "30 $LAB_SHA256_1M"
+	assert_equal "$(events connect_result '[.remote_addr, .status, .via_proxy]')" "[\"$LAB_ORIGIN_NAME:80\",\"ok\",true]"
+	# curl may try both the A and the AAAA address: at least 30 attempts,
+	# and each one has its flow_end
+	run jq -s '[(map(select(.event == "connect_attempt" and .remote_addr == "origin.test:80")) | length),
+		(map(select(.event == "flow_end" and .remote_addr == "origin.test:80")) | length)]' "$LOG"
+	echo "$output"
+	[[ $(jq '.[0] >= 30 and .[0] == .[1]' <<<"$output") == true ]]
+}
