@@ -2,31 +2,70 @@
  *
  * dns.c - the engine's resolver at 10.0.2.3 and fd00::3
  *
- * The tree's resolv.conf names the engine. A query over UDP is read with
- * dnsmsg (hostile input: a query that does not parse is dropped), reported
- * (dns_query), and then either answered at once by the engine, when the
- * policy denies DNS (--offline: REFUSED) or the host has no IPv6 route (an
- * AAAA query gets an empty NOERROR answer, so programs fall back to IPv4
- * without waiting), or forwarded to the upstream resolver: --dns, else the
- * host's own resolv.conf servers, read at start. The engine lives in the
- * host's network namespace, so a stub on host loopback (127.0.0.53) works.
- * With --dns, port 53 of any address goes to that resolver, and the answer
- * comes back from the address the tree asked.
+ * The tree's resolv.conf names the engine. A query is read with dnsmsg
+ * (hostile input: a query that does not parse is dropped), reported
+ * (dns_query), and then either answered at once by the engine
+ * (dns_answer_locally()) or forwarded to the upstream resolver: --dns,
+ * else the host's own resolv.conf servers, read at start. The engine lives
+ * in the host's network namespace, so a stub on host loopback (127.0.0.53)
+ * works. With --dns, port 53 of any address goes to that resolver, and the
+ * answer comes back from the address the tree asked.
  *
- * Each client (tree address, port, server asked) is a flow with one
+ * The engine answers itself, in this order: when the policy denies DNS
+ * (--offline, --proxy-only without --proxy-dns: REFUSED); for a name the
+ * domain rules deny (an empty NOERROR answer: the tree fails at once and
+ * no query for the name leaves the host); under --proxy-dns, every query
+ * (A and AAAA with an address of the pool, policy/fakeip.h, that stands
+ * for the name until the proxy resolves it; any other type an empty
+ * answer: nothing is ever forwarded); and AAAA when the host has no IPv6
+ * route (empty, so programs fall back to IPv4 without waiting).
+ *
+ * UDP. Each client (tree address, port, server asked) is a flow with one
  * unconnected host socket; answers are accepted only from an upstream
  * resolver. A retried query (same id) goes to the next upstream, as glibc
  * would rotate through resolv.conf itself.
  *
- * DNS over TCP is relayed by tcp.c to the upstream resolver; the messages
- * in the stream are reported here (dns_stream_scan()).
+ * TCP. A DNS-over-TCP connection of the tree is an ordinary TCP flow of
+ * tcp.c (handshake, windows, retransmissions, FIN and RST towards the
+ * tree), whose host socket, instead of reaching the upstream resolver,
+ * is one end of a loopback TCP connection made by dns_tcp_open(); the
+ * other end is a DNS flow (struct dns_flow, tcp = 1) served here, in the
+ * same epoll loop. So every query over TCP gets exactly the answer UDP
+ * would: synthetic ones are written by the engine, the others go to the
+ * upstream resolver over a TCP connection of this flow (up_sock), opened
+ * only when a query has to be forwarded, so that a connection that gets
+ * only synthetic answers sends nothing at all off the host. Answers come
+ * back in whatever order they are ready (RFC 7766 allows it; the tree
+ * matches them by id).
+ *
+ * Why loopback TCP and not an AF_UNIX socketpair: tcp.c's host side needs
+ * MSG_PEEK with SO_PEEK_OFF and recv(MSG_TRUNC) to drop acked bytes; the
+ * kernel does MSG_TRUNC discards only for TCP (an AF_UNIX stream answers
+ * EFAULT), and tcp.c keeps its one code path. The pair is made with a
+ * listener that lives only inside dns_tcp_open() (bound to 127.0.0.1 on
+ * an ephemeral port, closed before the function returns) and the accepted
+ * end is checked to be the very socket we connected, so no other process
+ * can take its place.
+ *
+ * Messages are framed by their 2-byte length. A whole message is read at
+ * once: SO_RCVLOWAT is set to its full length, so level-triggered epoll
+ * stays quiet until all of it is there, and nothing is buffered in the
+ * engine for input. What a socket does not take at once (the tree is slow
+ * to read answers; the upstream connection is still being made) waits in
+ * one buffer per direction, and nothing more is read from the side that
+ * feeds it until it is gone: memory per connection is at most one message
+ * each way.
  */
 #include "engine/dns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,13 +73,32 @@
 #include "engine/sock.h"
 #include "engine/udp.h"
 #include "observe/events.h"
+#include "policy/fakeip.h"
 #include "policy/policy.h"
 #include "util.h"
 
 #define DNS_BATCH	16
 #define DNS_RESOLV_CONF "/etc/resolv.conf"
+#define DNS_TCP_ROUNDS	64 /* messages per socket per dns_tcp_run() */
 
-static uint8_t dns_buf[PACKET_HDR_ROOM + DNSMSG_UDP_MAX];
+/* struct dns_flow.tcp_flags */
+#define DNS_TCP_UP_CONNECTING 0x01 /* up_sock's connect() is in progress */
+#define DNS_TCP_UP_EOF	      0x02 /* the upstream closed its side */
+#define DNS_TCP_TREE_EOF      0x04 /* the tree closed its side */
+
+/* A message of up to 65535 bytes behind its 2-byte length (TCP), or a UDP
+ * datagram with room for the headers in front
+ */
+static uint8_t dns_buf[PACKET_HDR_ROOM + 2 + DNSMSG_UDP_MAX];
+/* Replies built by the engine, TCP: behind their 2-byte length */
+static uint8_t dns_reply[2 + DNSMSG_UDP_MAX];
+
+/* The --proxy-dns pool (policy/fakeip.h): engine state like the buffers
+ * above, one per process; tcp.c, udp.c and icmp.c ask through
+ * dns_pool_*()
+ */
+static struct fakeip dns_pool;
+static bool dns_pool_on;
 
 /* dns_read_resolv_conf() - the nameserver lines of @path, in order */
 static void dns_read_resolv_conf(struct engine *e, const char *path)
@@ -69,6 +127,12 @@ static void dns_read_resolv_conf(struct engine *e, const char *path)
 
 void dns_init(struct engine *e)
 {
+	if (dns_pool_on)
+		fakeip_free(&dns_pool);
+	dns_pool_on = e->cfg->has_proxy && e->cfg->proxy_dns;
+	if (dns_pool_on)
+		fakeip_init(&dns_pool, 0);
+
 	e->n_dns_upstream = 0;
 	if (e->cfg->has_dns) {
 		e->dns_upstream[0] = e->cfg->dns;
@@ -89,9 +153,25 @@ bool dns_is_query(const struct engine *e, const struct ipaddr *dst,
 	       (e->cfg->has_dns || loop_is_engine_dns(e, dst));
 }
 
-const struct ipaddr *dns_upstream_for_tcp(const struct engine *e)
+bool dns_pool_contains(const struct ipaddr *a)
 {
-	return &e->dns_upstream[0];
+	return dns_pool_on && fakeip_contains(a);
+}
+
+const char *dns_pool_name(const struct ipaddr *a)
+{
+	return dns_pool_on ? fakeip_lookup(&dns_pool, a) : NULL;
+}
+
+const char *dns_pool_hold(const struct ipaddr *a)
+{
+	return dns_pool_on ? fakeip_hold(&dns_pool, a) : NULL;
+}
+
+void dns_pool_release(const struct ipaddr *a)
+{
+	if (dns_pool_on)
+		fakeip_release(&dns_pool, a);
 }
 
 /* dns_event_query() - report a query (@q parsed) asked of @server */
@@ -131,52 +211,92 @@ static void dns_event_answer(uint32_t flow_id, const struct ipaddr *server,
 	events_emit(&ev);
 }
 
-size_t dns_answer_locally(struct engine *e, const uint8_t *q, size_t qlen,
+/* dns_event_deny() - report a denied query to @server (@qname or NULL)
+ * of flow @flow_id (0: none)
+ */
+static void dns_event_deny(uint32_t flow_id, const struct ipaddr *server,
+			   const char *qname, const struct policy_decision *d)
+{
+	struct event ev = {.kind = EVENT_DENY,
+			   .flow_id = flow_id,
+			   .proto = EVENT_PROTO_DNS};
+
+	ev.remote = *server;
+	ev.remote_port = DNS_PORT;
+	ev.qname = qname;
+	ev.decision = d;
+	events_emit(&ev);
+}
+
+/* dns_answer_pool() - the --proxy-dns answer to @q (parsed as @dq): a
+ * pool address for A and AAAA of class IN, else (or when the pool has no
+ * room, or the name cannot be a proxy target) an empty NOERROR answer
+ */
+static size_t dns_answer_pool(const uint8_t *q, size_t qlen,
+			      const struct dnsmsg_question *dq, uint8_t *out,
+			      size_t outlen, enum event_dns_mode *mode,
+			      struct dnsmsg_answer *pool)
+{
+	struct ipaddr v4, v6;
+	size_t len;
+
+	if (dq->qclass == DNS_CLASS_IN &&
+	    (dq->qtype == DNS_TYPE_A || dq->qtype == DNS_TYPE_AAAA) &&
+	    !fakeip_assign(&dns_pool, dq->qname, &v4, &v6)) {
+		const struct ipaddr *ip = dq->qtype == DNS_TYPE_A ? &v4 : &v6;
+
+		len = dnsmsg_build_answer(q, qlen, ip, 1, FAKEIP_TTL, out,
+					  outlen);
+		if (len) {
+			*mode = EVENT_DNS_SYNTHETIC_PROXY_DNS;
+			if (pool) {
+				memset(pool, 0, sizeof(*pool));
+				pool->q = *dq;
+				pool->ips[0] = *ip;
+				pool->n_ips = 1;
+				snprintf(pool->names[0], sizeof(pool->names[0]),
+					 "%s", dq->qname);
+				pool->n_names = 1;
+				pool->min_ttl = FAKEIP_TTL;
+			}
+			return len;
+		}
+	}
+	*mode = EVENT_DNS_SYNTHETIC_EMPTY;
+	return dnsmsg_build_reply(q, qlen, DNS_RCODE_NOERROR, out, outlen);
+}
+
+size_t dns_answer_locally(struct engine *e, uint32_t flow_id,
+			  const struct ipaddr *server, const uint8_t *q,
+			  size_t qlen, const struct dnsmsg_question *dq,
 			  uint8_t *out, size_t outlen,
-			  enum event_dns_mode *mode)
+			  enum event_dns_mode *mode, struct dnsmsg_answer *pool)
 {
 	struct policy_flow pf = {.proto = POLICY_PROTO_DNS,
 				 .dst_port = DNS_PORT};
-	struct dnsmsg_question dq;
 	struct policy_decision d;
-	bool parsed;
 
-	pf.dst = e->dns4;
+	pf.dst = *server;
 	if (policy_decide(e->cfg, &pf, &d) == POLICY_VERDICT_DENY) {
-		if (events_wanted()) {
-			struct event ev = {.kind = EVENT_DENY,
-					   .proto = EVENT_PROTO_DNS};
-
-			ev.remote = e->dns4;
-			ev.remote_port = DNS_PORT;
-			ev.decision = &d;
-			events_emit(&ev);
-		}
+		if (events_wanted())
+			dns_event_deny(flow_id, server, NULL, &d);
 		*mode = EVENT_DNS_SYNTHETIC_REFUSED;
 		return dnsmsg_build_reply(q, qlen, DNS_RCODE_REFUSED, out,
 					  outlen);
 	}
-	parsed = !dnsmsg_parse_question(q, qlen, &dq);
-	if (policy_decide_name(e->cfg, parsed ? dq.qname : NULL, &d) ==
-	    POLICY_VERDICT_DENY) {
+	if (policy_decide_name(e->cfg, dq->qname, &d) == POLICY_VERDICT_DENY) {
 		/* A denied name resolves to nothing: the tree fails at once,
 		 * and no query for it leaves the host
 		 */
-		if (events_wanted()) {
-			struct event ev = {.kind = EVENT_DENY,
-					   .proto = EVENT_PROTO_DNS};
-
-			ev.remote = e->dns4;
-			ev.remote_port = DNS_PORT;
-			ev.qname = parsed ? dq.qname : NULL;
-			ev.decision = &d;
-			events_emit(&ev);
-		}
+		if (events_wanted())
+			dns_event_deny(flow_id, server, dq->qname, &d);
 		*mode = EVENT_DNS_SYNTHETIC_EMPTY;
 		return dnsmsg_build_reply(q, qlen, DNS_RCODE_NOERROR, out,
 					  outlen);
 	}
-	if (!e->ipv6_ok && parsed && dq.qtype == DNS_TYPE_AAAA) {
+	if (dns_pool_on) /* the proxy resolves: nothing is forwarded */
+		return dns_answer_pool(q, qlen, dq, out, outlen, mode, pool);
+	if (!e->ipv6_ok && dq->qtype == DNS_TYPE_AAAA) {
 		*mode = EVENT_DNS_SYNTHETIC_EMPTY;
 		return dnsmsg_build_reply(q, qlen, DNS_RCODE_NOERROR, out,
 					  outlen);
@@ -219,6 +339,7 @@ static struct dns_flow *dns_flow_new(struct engine *e, const struct packet *p)
 	f->child_port = p->sport;
 	f->remote = p->dst;
 	f->remote_port = p->dport;
+	d->up_sock = -1;
 	if (dns_flow_socket(e, d)) {
 		flow_kill(f, EVENT_END_CLOSE);
 		return NULL;
@@ -227,9 +348,21 @@ static struct dns_flow *dns_flow_new(struct engine *e, const struct packet *p)
 	return d;
 }
 
+/* dns_answer_event() - report the engine's own answer to @q */
+static void dns_answer_event(uint32_t flow_id, const struct ipaddr *server,
+			     bool tcp, const struct dnsmsg_question *q,
+			     const struct dnsmsg_answer *pool,
+			     enum event_dns_mode mode, size_t len)
+{
+	dns_event_answer(flow_id, server, tcp, q,
+			 mode == EVENT_DNS_SYNTHETIC_PROXY_DNS ? pool : NULL,
+			 mode, len);
+}
+
 void dns_udp_from_child(struct engine *e, const struct packet *p)
 {
 	uint8_t *out = dns_buf + PACKET_HDR_ROOM;
+	struct dnsmsg_answer pool;
 	struct dnsmsg_question q;
 	enum event_dns_mode mode;
 	struct sockaddr_storage ss;
@@ -245,14 +378,15 @@ void dns_udp_from_child(struct engine *e, const struct packet *p)
 	if (events_wanted())
 		dns_event_query(f ? f->id : 0, &p->dst, false, &q);
 
-	len = dns_answer_locally(e, p->payload, p->payload_len, out,
-				 DNSMSG_UDP_MAX, &mode);
+	len = dns_answer_locally(e, f ? f->id : 0, &p->dst, p->payload,
+				 p->payload_len, &q, out, DNSMSG_UDP_MAX, &mode,
+				 &pool);
 	if (len) {
 		udp_reply_to_child(e, &p->dst, p->dport, &p->src, p->sport, out,
 				   len);
 		if (events_wanted())
-			dns_event_answer(f ? f->id : 0, &p->dst, false, &q,
-					 NULL, mode, len);
+			dns_answer_event(f ? f->id : 0, &p->dst, false, &q,
+					 &pool, mode, len);
 		return;
 	}
 
@@ -291,7 +425,9 @@ static bool dns_from_upstream(const struct engine *e, const struct ipaddr *a,
 	return false;
 }
 
-void dns_sock_handler(struct engine *e, struct dns_flow *d, uint32_t events)
+/* dns_udp_handler() - answers from the upstream for UDP client @d */
+static void dns_udp_handler(struct engine *e, struct dns_flow *d,
+			    uint32_t events)
 {
 	uint8_t *msg = dns_buf + PACKET_HDR_ROOM;
 	int i;
@@ -331,39 +467,496 @@ void dns_sock_handler(struct engine *e, struct dns_flow *d, uint32_t events)
 	}
 }
 
-void dns_stream_scan(struct engine *e, const struct flow_common *f,
-		     bool to_child, const uint8_t *data, size_t len,
-		     uint32_t seq, uint32_t *next)
+/* --- DNS over TCP ------------------------------------------------------ */
+
+/* dns_tcp_pair() - a connected loopback TCP pair: *@ours is the end the
+ * DNS flow serves, the return value the end for tcp.c (see the header)
+ * Return: the socket for tcp.c, or -errno
+ */
+static int dns_tcp_pair(int *ours)
 {
-	(void)e;
-	for (;;) {
-		int32_t off = (int32_t)(*next - seq);
-		size_t mlen;
+	struct sockaddr_in la = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in ca = {0}, peer = {0};
+	socklen_t sl = sizeof(la);
+	int l, c = -1, a = -1, err, tries;
 
-		if (off < 0 || (size_t)off + 2 > len)
-			return; /* starts later, or split: best effort */
-		mlen = ((size_t)data[off] << 8) | data[off + 1];
-		if ((size_t)off + 2 + mlen <= len && events_wanted()) {
-			const uint8_t *m = data + off + 2;
+	l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l < 0)
+		return -errno;
+	if (bind(l, (struct sockaddr *)&la, sizeof(la)) ||
+	    getsockname(l, (struct sockaddr *)&la, &sl) || listen(l, 8))
+		goto fail;
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c < 0)
+		goto fail;
+	if (connect(c, (struct sockaddr *)&la, sizeof(la)) &&
+	    errno != EINPROGRESS)
+		goto fail;
+	sl = sizeof(ca);
+	if (getsockname(c, (struct sockaddr *)&ca, &sl))
+		goto fail;
+	/* Loopback completes the handshake inside connect(); take only the
+	 * connection that comes from our own socket
+	 */
+	for (tries = 0; tries < 8; tries++) {
+		sl = sizeof(peer);
+		a = accept4(l, (struct sockaddr *)&peer, &sl,
+			    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (a < 0)
+			goto fail;
+		if (peer.sin_port == ca.sin_port &&
+		    peer.sin_addr.s_addr == ca.sin_addr.s_addr)
+			break;
+		close(a);
+		a = -1;
+	}
+	if (a < 0) {
+		errno = EADDRINUSE;
+		goto fail;
+	}
+	close(l);
+	*ours = a;
+	return c;
+fail:
+	err = errno ? errno : EIO;
+	if (c >= 0)
+		close(c);
+	close(l);
+	return -err;
+}
 
-			if (to_child) {
-				struct dnsmsg_answer a;
-				bool ok = !dnsmsg_parse_answer(m, mlen, &a);
+int dns_tcp_open(struct engine *e, const struct flow_common *tf)
+{
+	struct flow_common *f;
+	struct dns_flow *d;
+	int s, ours = -1;
 
-				dns_event_answer(f->id, &f->remote, true,
-						 ok ? &a.q : NULL,
-						 ok ? &a : NULL,
-						 EVENT_DNS_RELAYED, mlen);
-			} else {
-				struct dnsmsg_question q;
+	s = dns_tcp_pair(&ours);
+	if (s < 0)
+		return s;
+	f = flow_alloc(e, FLOW_TYPE_DNS);
+	if (!f) {
+		close(s);
+		close(ours);
+		return -ENOMEM;
+	}
+	d = (struct dns_flow *)(void *)f;
+	/* The key of a UDP client never has port 0 on the server side:
+	 * lookups of UDP queries cannot find this flow
+	 */
+	f->child = tf->child;
+	f->child_port = tf->child_port;
+	f->remote = tf->remote;
+	f->remote_port = 0;
+	f->sock = ours;
+	d->tcp = 1;
+	d->up_sock = -1;
+	d->tcp_flow_id = tf->id;
+	d->ev_mask = EPOLLIN;
+	setsockopt(ours, SOL_SOCKET, SO_RCVLOWAT, &(int){2}, sizeof(int));
+	if (loop_epoll_add(e, ours, d->ev_mask, EPOLL_TYPE_DNS, flow_idx(f))) {
+		flow_kill(f, EVENT_END_CLOSE);
+		close(s);
+		return -EIO;
+	}
+	flow_activate(f);
+	return s;
+}
 
-				if (!dnsmsg_parse_question(m, mlen, &q))
-					dns_event_query(f->id, &f->remote, true,
-							&q);
+/* dns_tcp_interest() - set the epoll interest of @fd (one of @d's
+ * sockets) to @want, *@mask being what it is now. Level-triggered: a
+ * socket we must not read yet (an error or hang-up would be reported
+ * again and again while we wait) leaves the epoll set until we want it.
+ */
+static void dns_tcp_interest(struct engine *e, struct dns_flow *d, int fd,
+			     uint32_t want, uint32_t *mask)
+{
+	int ret;
+
+	if (want == *mask)
+		return;
+	if (!want)
+		ret = epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno
+								      : 0;
+	else if (!*mask)
+		ret = loop_epoll_add(e, fd, want, EPOLL_TYPE_DNS,
+				     flow_idx(&d->f));
+	else
+		ret = loop_epoll_mod(e, fd, want, EPOLL_TYPE_DNS,
+				     flow_idx(&d->f));
+	if (!ret)
+		*mask = want;
+}
+
+/* dns_tcp_arm() - the epoll interest of @d's sockets for what it waits
+ * for: to write what is pending, else to read (not the side whose
+ * messages could not be passed on)
+ */
+static void dns_tcp_arm(struct engine *e, struct dns_flow *d)
+{
+	uint32_t want = d->to_tree ? EPOLLOUT
+			: d->to_up || (d->tcp_flags & DNS_TCP_TREE_EOF)
+				? 0
+				: EPOLLIN;
+	uint32_t up_want = 0;
+
+	dns_tcp_interest(e, d, d->f.sock, want, &d->ev_mask);
+	if (d->up_sock < 0)
+		return;
+	if (d->tcp_flags & DNS_TCP_UP_CONNECTING || d->to_up)
+		up_want = EPOLLOUT;
+	else if (!d->to_tree && !(d->tcp_flags & DNS_TCP_UP_EOF))
+		up_want = EPOLLIN;
+	dns_tcp_interest(e, d, d->up_sock, up_want, &d->up_ev_mask);
+}
+
+/* dns_tcp_send() - send @len bytes of @buf to @sock; what it does not
+ * take is copied to *@rest (@rest_len, @rest_off) to go later
+ * Return: 0, or -errno when @sock failed
+ */
+static int dns_tcp_send(int sock, const uint8_t *buf, size_t len,
+			uint8_t **rest, uint32_t *rest_len, uint32_t *rest_off)
+{
+	ssize_t n = send(sock, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		n = 0;
+	}
+	if ((size_t)n == len)
+		return 0;
+	*rest = xmalloc(len - (size_t)n);
+	memcpy(*rest, buf + n, len - (size_t)n);
+	*rest_len = (uint32_t)(len - (size_t)n);
+	*rest_off = 0;
+	return 0;
+}
+
+/* dns_tcp_flush() - send what waits in *@rest to @sock
+ * Return: 1 when all of it is gone (or nothing waited), 0 when some is
+ * left, -errno when @sock failed
+ */
+static int dns_tcp_flush(int sock, uint8_t **rest, uint32_t *len, uint32_t *off)
+{
+	ssize_t n;
+
+	if (!*rest)
+		return 1;
+	n = send(sock, *rest + *off, *len - *off, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	*off += (uint32_t)n;
+	if (*off < *len)
+		return 0;
+	free(*rest);
+	*rest = NULL;
+	*len = *off = 0;
+	return 1;
+}
+
+/* dns_tcp_peer_closed() - has the peer of @sock shut down its side?
+ * (to tell a message cut short by EOF from one still arriving)
+ */
+static bool dns_tcp_peer_closed(int sock)
+{
+	struct pollfd pfd = {.fd = sock, .events = POLLRDHUP};
+
+	return poll(&pfd, 1, 0) > 0 &&
+	       (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* dns_tcp_read() - take the next whole message from @sock into dns_buf
+ * (its length first). Until all of it is there, SO_RCVLOWAT makes epoll
+ * wait for the rest.
+ * Return: the message's length (its 2-byte prefix not counted; 0 is a
+ * valid, empty message), -EAGAIN when it is not all there yet, -EPIPE at
+ * EOF (a message cut short by EOF included), or another -errno
+ */
+static ssize_t dns_tcp_read(int sock)
+{
+	uint8_t hdr[2];
+	size_t mlen = 0;
+	ssize_t n;
+	int avail = 0, lowat;
+
+	n = recv(sock, hdr, 2, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0)
+		return -EPIPE;
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (n == 2) {
+		mlen = (size_t)hdr[0] << 8 | hdr[1];
+		if (ioctl(sock, FIONREAD, &avail) < 0)
+			return -errno;
+		if ((size_t)avail >= 2 + mlen) {
+			n = recv(sock, dns_buf, 2 + mlen, MSG_DONTWAIT);
+			if (n != (ssize_t)(2 + mlen))
+				return n < 0 ? -errno : -EIO;
+			setsockopt(sock, SOL_SOCKET, SO_RCVLOWAT, &(int){2},
+				   sizeof(int));
+			return (ssize_t)mlen;
+		}
+	}
+	if (dns_tcp_peer_closed(sock))
+		return -EPIPE;
+	lowat = (int)(2 + mlen);
+	setsockopt(sock, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+	return -EAGAIN;
+}
+
+/* dns_tcp_upstream() - make sure @d has a connection to the upstream
+ * resolver (opened now, the first time a query must be forwarded)
+ * Return: 0, or -errno
+ */
+static int dns_tcp_upstream(struct engine *e, struct dns_flow *d)
+{
+	const struct ipaddr *up = &e->dns_upstream[0];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int s;
+
+	if (d->up_sock >= 0)
+		return 0;
+	s = socket(up->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	setsockopt(s, SOL_SOCKET, SO_RCVLOWAT, &(int){2}, sizeof(int));
+	sl = sock_addr_fill(&ss, up, DNS_PORT);
+	if (connect(s, (struct sockaddr *)&ss, sl) && errno != EINPROGRESS) {
+		int err = errno;
+
+		close(s);
+		return -err;
+	}
+	if (loop_epoll_add(e, s, EPOLLOUT, EPOLL_TYPE_DNS, flow_idx(&d->f))) {
+		close(s);
+		return -EIO;
+	}
+	d->up_sock = s;
+	d->up_ev_mask = EPOLLOUT;
+	d->tcp_flags |= DNS_TCP_UP_CONNECTING;
+	d->tcp_flags &= (uint8_t)~DNS_TCP_UP_EOF;
+	return 0;
+}
+
+/* dns_tcp_up_close() - drop @d's upstream connection (the next forwarded
+ * query opens a new one)
+ */
+static void dns_tcp_up_close(struct dns_flow *d)
+{
+	if (d->up_sock >= 0)
+		close(d->up_sock); /* also leaves the epoll set */
+	d->up_sock = -1;
+	d->up_ev_mask = 0;
+	d->owed = 0;
+	d->tcp_flags &= (uint8_t) ~(DNS_TCP_UP_CONNECTING | DNS_TCP_UP_EOF);
+	free(d->to_up);
+	d->to_up = NULL;
+	d->to_up_len = d->to_up_off = 0;
+}
+
+/* dns_tcp_query() - the tree's query in dns_buf (@mlen bytes behind the
+ * length): report it, answer it or forward it
+ * Return: 0, or -errno when the connection must end
+ */
+static int dns_tcp_query(struct engine *e, struct dns_flow *d, size_t mlen)
+{
+	const uint8_t *m = dns_buf + 2;
+	struct dnsmsg_answer pool;
+	struct dnsmsg_question q;
+	enum event_dns_mode mode;
+	size_t len;
+	int ret;
+
+	if (dnsmsg_parse_question(m, mlen, &q) || q.is_response)
+		return 0; /* not a query: dropped, as over UDP */
+	if (events_wanted())
+		dns_event_query(d->tcp_flow_id, &d->f.remote, true, &q);
+	len = dns_answer_locally(e, d->tcp_flow_id, &d->f.remote, m, mlen, &q,
+				 dns_reply + 2, DNSMSG_UDP_MAX, &mode, &pool);
+	if (len) {
+		dns_reply[0] = (uint8_t)(len >> 8);
+		dns_reply[1] = (uint8_t)len;
+		if (events_wanted())
+			dns_answer_event(d->tcp_flow_id, &d->f.remote, true, &q,
+					 &pool, mode, len);
+		d->f.bytes_to_child += len;
+		return dns_tcp_send(d->f.sock, dns_reply, 2 + len, &d->to_tree,
+				    &d->to_tree_len, &d->to_tree_off);
+	}
+	ret = dns_tcp_upstream(e, d);
+	if (ret)
+		return ret;
+	d->owed++;
+	if (d->tcp_flags & DNS_TCP_UP_CONNECTING) {
+		d->to_up = xmalloc(2 + mlen);
+		memcpy(d->to_up, dns_buf, 2 + mlen);
+		d->to_up_len = (uint32_t)(2 + mlen);
+		d->to_up_off = 0;
+		return 0;
+	}
+	return dns_tcp_send(d->up_sock, dns_buf, 2 + mlen, &d->to_up,
+			    &d->to_up_len, &d->to_up_off);
+}
+
+/* dns_tcp_answer() - an upstream answer in dns_buf (@mlen bytes behind
+ * the length): report it and pass it to the tree
+ * Return: 0, or -errno
+ */
+static int dns_tcp_answer(struct dns_flow *d, size_t mlen)
+{
+	if (d->owed)
+		d->owed--;
+	if (events_wanted()) {
+		struct dnsmsg_answer a;
+		bool ok = !dnsmsg_parse_answer(dns_buf + 2, mlen, &a);
+
+		dns_event_answer(d->tcp_flow_id, &d->f.remote, true,
+				 ok ? &a.q : NULL, ok ? &a : NULL,
+				 EVENT_DNS_RELAYED, mlen);
+	}
+	d->f.bytes_to_child += mlen;
+	return dns_tcp_send(d->f.sock, dns_buf, 2 + mlen, &d->to_tree,
+			    &d->to_tree_len, &d->to_tree_off);
+}
+
+/* dns_tcp_up_connected() - is @d's upstream connect() over? Fails @d's
+ * upstream side when it did not work
+ * Return: 0 (connected, or still connecting), or -errno
+ */
+static int dns_tcp_up_connected(struct dns_flow *d)
+{
+	int err = 0;
+	socklen_t sl = sizeof(err);
+
+	if (!(d->tcp_flags & DNS_TCP_UP_CONNECTING))
+		return 0;
+	if (getsockopt(d->up_sock, SOL_SOCKET, SO_ERROR, &err, &sl))
+		err = errno;
+	if (err)
+		return -err;
+	/* writable once connected; not yet: still in progress */
+	if (send(d->up_sock, NULL, 0, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		return -errno;
+	}
+	d->tcp_flags &= (uint8_t)~DNS_TCP_UP_CONNECTING;
+	return 0;
+}
+
+/* dns_tcp_run() - move @d on as far as its sockets allow: pending
+ * writes first, then answers from the upstream, then the tree's queries;
+ * end it when both sides are done
+ */
+static void dns_tcp_run(struct engine *e, struct dns_flow *d)
+{
+	int rounds, ret = 0;
+	ssize_t n;
+
+	for (rounds = 0; rounds < DNS_TCP_ROUNDS; rounds++) {
+		bool progress = false;
+
+		ret = dns_tcp_flush(d->f.sock, &d->to_tree, &d->to_tree_len,
+				    &d->to_tree_off);
+		if (ret < 0)
+			break;
+		ret = 0;
+		if (d->up_sock >= 0) {
+			ret = dns_tcp_up_connected(d);
+			if (ret < 0)
+				break;
+			if (!(d->tcp_flags & DNS_TCP_UP_CONNECTING)) {
+				ret = dns_tcp_flush(d->up_sock, &d->to_up,
+						    &d->to_up_len,
+						    &d->to_up_off);
+				if (ret < 0)
+					break;
+				ret = 0;
 			}
 		}
-		*next += (uint32_t)(2 + mlen);
+		if (!d->to_tree && d->up_sock >= 0 &&
+		    !(d->tcp_flags &
+		      (DNS_TCP_UP_CONNECTING | DNS_TCP_UP_EOF))) {
+			n = dns_tcp_read(d->up_sock);
+			if (n >= 0) {
+				ret = dns_tcp_answer(d, (size_t)n);
+				if (ret < 0)
+					break;
+				progress = true;
+			} else if (n == -EPIPE) {
+				d->tcp_flags |= DNS_TCP_UP_EOF;
+				progress = true;
+			} else if (n != -EAGAIN) {
+				ret = (int)n;
+				break;
+			}
+		}
+		if (!d->to_tree && !d->to_up &&
+		    !(d->tcp_flags & DNS_TCP_TREE_EOF)) {
+			n = dns_tcp_read(d->f.sock);
+			if (n >= 0) {
+				ret = dns_tcp_query(e, d, (size_t)n);
+				if (ret < 0)
+					break;
+				d->f.bytes_from_child += (uint64_t)n;
+				progress = true;
+			} else if (n == -EPIPE) {
+				d->tcp_flags |= DNS_TCP_TREE_EOF;
+				if (d->up_sock >= 0 &&
+				    !(d->tcp_flags & DNS_TCP_UP_CONNECTING))
+					shutdown(d->up_sock, SHUT_WR);
+				progress = true;
+			} else if (n != -EAGAIN) {
+				ret = (int)n;
+				break;
+			}
+		}
+		if (d->tcp_flags & DNS_TCP_UP_EOF && !d->owed && !d->to_up)
+			dns_tcp_up_close(d); /* idle upstream went away */
+		if (!progress)
+			break;
 	}
+	d->f.last_ms = e->now_ms;
+	if (ret < 0) {
+		FLOW_DBG(&d->f, "dns over tcp: %s", strerror(-ret));
+		flow_kill(&d->f, EVENT_END_RESET);
+		return;
+	}
+	/* Done: the tree sent its last query and has every answer it will
+	 * get; or the upstream went away owing answers it will never send
+	 * (the tree sees the connection close, as with a relayed one)
+	 */
+	if (!d->to_tree && (((d->tcp_flags & DNS_TCP_TREE_EOF) && !d->owed) ||
+			    ((d->tcp_flags & DNS_TCP_UP_EOF) && d->owed))) {
+		flow_kill(&d->f, EVENT_END_CLOSE);
+		return;
+	}
+	dns_tcp_arm(e, d);
+}
+
+void dns_sock_handler(struct engine *e, struct dns_flow *d, uint32_t events)
+{
+	int err = 0;
+	socklen_t sl = sizeof(err);
+
+	if (!d->tcp) {
+		dns_udp_handler(e, d, events);
+		return;
+	}
+	/* Which of the two sockets it was does not matter: dns_tcp_run()
+	 * tries both. An error or hang-up is the tree's end only when its
+	 * socket says so (the upstream's shows in its reads).
+	 */
+	if (events & (EPOLLERR | EPOLLHUP) &&
+	    (getsockopt(d->f.sock, SOL_SOCKET, SO_ERROR, &err, &sl) || err)) {
+		FLOW_DBG(&d->f, "dns over tcp: the tree's end failed");
+		flow_kill(&d->f, EVENT_END_RESET);
+		return;
+	}
+	dns_tcp_run(e, d);
 }
 
 void dns_timer(struct engine *e, struct dns_flow *d)
@@ -378,5 +971,10 @@ void dns_free(struct engine *e, struct dns_flow *d)
 	if (d->f.sock >= 0) {
 		close(d->f.sock);
 		d->f.sock = -1;
+	}
+	if (d->tcp) {
+		dns_tcp_up_close(d);
+		free(d->to_tree);
+		d->to_tree = NULL;
 	}
 }

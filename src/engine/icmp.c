@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "engine/dns.h"
 #include "engine/sock.h"
 #include "observe/events.h"
 #include "policy/policy.h"
@@ -250,6 +251,8 @@ void icmp_from_child(struct engine *e, const struct packet *p)
 		icmp_deny(e, p, NULL);
 		return;
 	}
+	/* --proxy-dns: a pool address is reachable only over the proxy */
+	pf.by_name = dns_pool_contains(&p->dst);
 	if (loop_policy(e, &pf, &d) == POLICY_VERDICT_DENY) {
 		icmp_deny(e, p, &d);
 		return;

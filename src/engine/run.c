@@ -38,10 +38,13 @@ static void run_failure(const char *phase, const char *reason_code,
 	events_emit(&ev);
 }
 
-/* run_namemap_sink() - feed every relayed DNS answer to the name map */
+/* run_namemap_sink() - feed every relayed DNS answer to the name map
+ * (--proxy-dns answers name pool addresses, which the pool itself maps)
+ */
 static void run_namemap_sink(const struct event *ev, void *ctx)
 {
-	if (ev->kind == EVENT_DNS_ANSWER && ev->answer)
+	if (ev->kind == EVENT_DNS_ANSWER && ev->answer &&
+	    ev->dns_mode == EVENT_DNS_RELAYED)
 		namemap_add_answer(ctx, ev->answer);
 }
 
@@ -53,9 +56,7 @@ static int run_unbuilt(const struct config *cfg, char *err, size_t errlen)
 {
 	const char *what = NULL;
 
-	if (cfg->has_proxy && cfg->proxy_dns)
-		what = "--proxy-dns (DNS through the proxy; use --no-proxy-dns)";
-	else if (cfg->capture)
+	if (cfg->capture)
 		what = "--capture (pcapng capture)";
 	if (!what)
 		return 0;

@@ -13,10 +13,10 @@
  *
  * Opening. A SYN from the tree goes to policy_decide(). Denied: RST (the
  * tree sees ECONNREFUSED). Allowed: a non-blocking host socket connect()s
- * to the destination (DNS to the engine's resolver goes to the upstream
- * resolver instead) and the SYN stays unanswered: the tree's stack
- * retransmits it, which we ignore while connecting. Connected: SYN-ACK
- * with our MSS (from the MTU) and, when the tree offered it, window
+ * to the destination (or to --proxy; DNS to the engine's resolver gets a
+ * socket whose other end dns.c serves) and the SYN stays unanswered: the
+ * tree's stack retransmits it, which we ignore while connecting. Connected:
+ * SYN-ACK with our MSS (from the MTU) and, when the tree offered it, window
  * scaling. Refused: RST. Host or network unreachable: ICMP unreachable
  * quoting the SYN. Timed out: silence, so the tree's own timer decides,
  * as it would without us.
@@ -172,6 +172,7 @@ static void tcp_event(const struct tcp_flow *t, struct event *ev,
 {
 	flow_event(&t->f, ev, kind, tcp_proto(t));
 	ev->via_proxy = (t->flags & TCP_F_PROXY) != 0;
+	ev->remote_name = dns_pool_name(&t->f.remote); /* --proxy-dns */
 }
 
 /* tcp_wnd_field() - the 16-bit window field for @t's current window */
@@ -661,6 +662,7 @@ static void tcp_proxy_io(struct engine *e, struct tcp_flow *t)
 static void tcp_proxy_start(struct engine *e, struct tcp_flow *t)
 {
 	const struct config *cfg = e->cfg;
+	const char *name = dns_pool_name(&t->f.remote); /* --proxy-dns */
 	char host[INET6_ADDRSTRLEN];
 
 	t->hs = calloc(1, sizeof(*t->hs));
@@ -682,7 +684,8 @@ static void tcp_proxy_start(struct engine *e, struct tcp_flow *t)
 		}
 	}
 	if (proxy_hs_init(t->hs, &cfg->proxy, cfg->proxy_user,
-			  cfg->proxy_password, host, t->f.remote_port, false)) {
+			  cfg->proxy_password, name ? name : host,
+			  t->f.remote_port, name != NULL)) {
 		tcp_proxy_failed(e, t, proxy_hs_result(t->hs));
 		return;
 	}
@@ -709,6 +712,7 @@ static void tcp_event_deny(struct engine *e, const struct packet *p,
 
 	ev.flow_id = flow_deny_id(e);
 	ev.via_proxy = via_proxy;
+	ev.remote_name = dns_pool_name(&p->dst); /* --proxy-dns */
 
 	ev.remote = p->dst;
 	ev.remote_port = p->dport;
@@ -728,6 +732,7 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 	struct tcp_flow *t;
 	int s, one = 1, zero = 0;
 	uint16_t port = p->dport;
+	const char *name = NULL;
 	bool dns = false;
 	socklen_t sl;
 
@@ -740,11 +745,28 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 		return;
 	}
 	pf.via_proxy = e->cfg->has_proxy && !dns;
-	if (loop_policy(e, &pf, &d) == POLICY_VERDICT_DENY) {
+	if (dns_pool_contains(&p->dst)) {
+		/* --proxy-dns: the address stands for a name; the proxy
+		 * connects to the name, and domain rules judge it
+		 */
+		name = dns_pool_name(&p->dst);
+		pf.by_name = true;
+		pf.names = &name;
+		pf.n_names = name ? 1 : 0;
+	}
+	if ((pf.by_name ? policy_decide(e->cfg, &pf, &d)
+			: loop_policy(e, &pf, &d)) == POLICY_VERDICT_DENY) {
 		if (events_wanted())
 			tcp_event_deny(e, p,
 				       dns ? EVENT_PROTO_DNS : EVENT_PROTO_TCP,
 				       &d, pf.via_proxy);
+		tcp_rst_unknown(e, p);
+		return;
+	}
+	if (pf.by_name && !name) {
+		/* a pool address that stands for no name (any more): there
+		 * is nothing to connect to
+		 */
 		tcp_rst_unknown(e, p);
 		return;
 	}
@@ -753,6 +775,8 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 		tcp_rst_unknown(e, p);
 		return;
 	}
+	if (name)
+		dns_pool_hold(&p->dst); /* released by tcp_free() */
 	t = (struct tcp_flow *)(void *)f;
 	f->child = p->src;
 	f->child_port = p->sport;
@@ -769,22 +793,23 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 	t->mss_to_child = p->mss ? p->mss : (p->family == AF_INET ? 536 : 1220);
 	if (t->mss_to_child > PACKET_MTU - 60)
 		t->mss_to_child = PACKET_MTU - 60;
-	if (dns) {
-		target = dns_upstream_for_tcp(e);
-		t->flags |= TCP_F_DNS;
-		t->dns_from_child = t->seq_from_child;
-		port = DNS_PORT;
-	} else if (pf.via_proxy) {
+	if (pf.via_proxy) {
 		target = &e->proxy_addr;
 		port = e->proxy_port;
 		t->flags |= TCP_F_PROXY;
 	}
 	t->timer_at_ms = e->now_ms + TCP_CONNECT_MAX_MS;
 
-	s = socket(target->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		   0);
+	/* DNS over TCP: the engine's resolver answers on the other end of
+	 * a loopback pair (dns.c); the socket is connected, EPOLLOUT says so
+	 */
+	if (dns)
+		s = dns_tcp_open(e, f);
+	else
+		s = socket(target->family,
+			   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s < 0) {
-		FLOW_DBG(f, "socket: %s", strerror(errno));
+		FLOW_DBG(f, "socket: %s", strerror(dns ? -s : errno));
 		tcp_rst_unknown(e, p);
 		flow_kill(f, EVENT_END_RESET);
 		return;
@@ -800,10 +825,6 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 
 		t->flags |= TCP_F_REPORTED;
 		tcp_event(t, &ev, EVENT_FLOW_START);
-		if (dns) {
-			ev.remote = *target;
-			ev.remote_port = DNS_PORT;
-		}
 		events_emit(&ev);
 	}
 	if (loop_epoll_add(e, s, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
@@ -811,6 +832,8 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 		tcp_connect_failed(e, t, ENOMEM);
 		return;
 	}
+	if (dns)
+		return;
 	sl = sock_addr_fill(&ss, target, port);
 	if (connect(s, (struct sockaddr *)&ss, sl) == 0)
 		tcp_sock_connected(e, t);
@@ -853,9 +876,6 @@ static void tcp_send_frames(struct engine *e, struct tcp_flow *t, uint32_t seq,
 
 		s.seq = seq;
 		s.flags = (uint8_t)(TCP_ACK | (len == n ? TCP_PSH : 0));
-		if (t->flags & TCP_F_DNS)
-			dns_stream_scan(e, &t->f, true, tcp_frames[i].payload,
-					len, seq, &t->dns_to_child);
 		pkt = packet_build_tcp(&s, tcp_frames[i].payload, len);
 		tun_write(e, pkt, hlen + len);
 		seq += (uint32_t)len;
@@ -1119,7 +1139,7 @@ static void tcp_sniff(struct tcp_flow *t, const uint8_t *data, size_t len)
 	enum sniff_kind kind;
 
 	t->flags |= TCP_F_SNIFFED;
-	if (!events_wanted() || (t->flags & TCP_F_DNS))
+	if (!events_wanted())
 		return;
 	kind = sniff_host(data, len, name);
 	if (kind == SNIFF_NONE)
@@ -1176,9 +1196,6 @@ static void tcp_data_from_child(struct engine *e, struct tcp_flow *t,
 			}
 			n = 0;
 		}
-		if (t->flags & TCP_F_DNS && n > 0)
-			dns_stream_scan(e, &t->f, false, data, (size_t)n,
-					t->seq_from_child, &t->dns_from_child);
 		t->seq_from_child += (uint32_t)n;
 		t->f.bytes_from_child += (uint64_t)n;
 		if ((size_t)n < len) {
@@ -1562,6 +1579,7 @@ void tcp_free(struct engine *e, struct tcp_flow *t)
 	}
 	free(t->host_seen);
 	t->host_seen = NULL;
+	dns_pool_release(&t->f.remote); /* held at the SYN, if a pool one */
 }
 
 void tcp_debug_totals(void)

@@ -26,7 +26,6 @@ enum tcp_state {
 #define TCP_F_ACK_PENDING    0x0008 /* an ACK is owed at the end of the batch */
 #define TCP_F_DROPPED	     0x0010 /* tree data dropped: nudge when writable */
 #define TCP_F_RECOVERY	     0x0020 /* fast recovery until seq_recover */
-#define TCP_F_DNS	     0x0040 /* DNS over TCP: parse messages for events */
 #define TCP_F_WND_WAIT	     0x0080 /* EPOLLOUT armed for a window update */
 #define TCP_F_HOST_RDHUP     0x0100 /* the host peer shut down its side */
 #define TCP_F_RST_HOST	     0x0200 /* close with RST (SO_LINGER 0) */
@@ -55,7 +54,6 @@ struct tcp_flow {
 	uint32_t seq_fin_to_child;   /* our FIN's seq, once host EOF is seen */
 	uint32_t wnd_from_child;     /* bytes, already scaled */
 	uint32_t wnd_to_child;	     /* bytes last advertised */
-	uint32_t dns_from_child, dns_to_child; /* next DNS message start */
 	uint32_t rto_ms;
 	uint64_t timer_at_ms; /* retransmission / probe / linger deadline */
 	struct proxy_hs *hs;  /* CONNECTING through --proxy: the handshake,

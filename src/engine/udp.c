@@ -167,6 +167,8 @@ void udp_from_child(struct engine *e, const struct packet *p)
 				    p->l3, p->l3_len);
 		return;
 	}
+	/* --proxy-dns: a pool address is reachable only over the proxy */
+	pf.by_name = dns_pool_contains(&p->dst);
 	if (loop_policy(e, &pf, &d) == POLICY_VERDICT_DENY) {
 		udp_deny(e, p, &d);
 		return;

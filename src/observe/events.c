@@ -70,6 +70,8 @@ const char *events_dns_mode_name(enum event_dns_mode m)
 		return "synthetic_empty";
 	case EVENT_DNS_SYNTHETIC_REFUSED:
 		return "synthetic_refused";
+	case EVENT_DNS_SYNTHETIC_PROXY_DNS:
+		return "synthetic_proxy_dns";
 	}
 	return "?";
 }

@@ -56,6 +56,7 @@ enum event_dns_mode {
 	EVENT_DNS_RELAYED,
 	EVENT_DNS_SYNTHETIC_EMPTY,
 	EVENT_DNS_SYNTHETIC_REFUSED,
+	EVENT_DNS_SYNTHETIC_PROXY_DNS, /* --proxy-dns: a pool address */
 };
 
 struct event {
@@ -66,6 +67,10 @@ struct event {
 	struct ipaddr remote; /* family 0 when unknown */
 	uint16_t remote_port;
 	bool via_proxy;
+	/* TCP flows under --proxy-dns: the name the remote (a pool address)
+	 * stands for, which the proxy connects to; else NULL
+	 */
+	const char *remote_name;
 
 	/* EVENT_FLOW_FAILED: a stable code ("refused", "unreachable",
 	 * "timeout", "reset", ...) and text

@@ -171,6 +171,11 @@ static void flowlog_remote(struct flowlog_record *r, const struct event *ev)
 	r->ev.remote_ip = r->ip;
 	if (icmp) {
 		snprintf(r->addr, sizeof(r->addr), "%s", r->ip);
+	} else if (ev->remote_name) {
+		/* --proxy-dns: the target is the name the proxy resolves */
+		snprintf(r->addr, sizeof(r->addr), "%s:%u", ev->remote_name,
+			 ev->remote_port);
+		r->ev.remote_port = ev->remote_port;
 	} else {
 		snprintf(r->addr, sizeof(r->addr),
 			 ev->remote.family == AF_INET6 ? "[%s]:%u" : "%s:%u",

@@ -36,8 +36,10 @@
 /* What replaces a proxy password wherever event text holds one */
 #define FLOWLOG_REDACTED "***"
 
-/* "[v6]:65535" */
-#define FLOWLOG_ADDR_MAX (INET6_ADDRSTRLEN + 8)
+/* "[v6]:65535", or under --proxy-dns "name:65535" (a name is at most
+ * 253 bytes)
+ */
+#define FLOWLOG_ADDR_MAX (253 + sizeof(":65535"))
 
 /* struct flowlog_record - one event as the flow log spells it
  *

@@ -22,6 +22,13 @@
  *   8. --allow-cidr, --allow-domain, --allow-domain-exact: allow
  *   9. --default-policy      allow, or deny
  *
+ * A flow to a --proxy-dns pool address (policy_flow.by_name) stands for a
+ * name only the proxy resolves: after steps 1 and 2 it must go through
+ * the proxy (TCP; else proxy_only, --proxy-only given or not), then only
+ * the name steps (7, the domain half of 8) and 9 run on it. There is no
+ * address to apply 4-6 or --allow-cidr to: what the name resolves to is
+ * the proxy's business (docs/policy.md says so).
+ *
  * Each step is a function that returns true when it decided.
  *
  * Addresses. An IPv4-mapped IPv6 destination (::ffff:a.b.c.d) is the IPv4
@@ -494,6 +501,22 @@ static enum policy_verdict policy_step_default(const struct config *cfg,
 	return d->verdict;
 }
 
+/* policy_decide_by_name() - the steps for a flow to a pool address
+ * (after 1 and 2): through the proxy or not at all, then the name steps
+ */
+static enum policy_verdict policy_decide_by_name(const struct config *cfg,
+						 const struct policy_flow *f,
+						 struct policy_decision *d)
+{
+	if (!cfg->has_proxy || !f->via_proxy || f->proto != POLICY_PROTO_TCP)
+		return policy_set(d, POLICY_VERDICT_DENY,
+				  POLICY_REASON_PROXY_ONLY);
+	if (policy_step_deny_domain(cfg, f->names, f->n_names, d) ||
+	    policy_step_allow_domain(cfg, f->names, f->n_names, d))
+		return d->verdict;
+	return policy_step_default(cfg, d);
+}
+
 /* policy_decide() - run the steps in order on @f; see policy.h. The
  * address steps (4-8) work on the forms of policy_addr_init().
  */
@@ -504,9 +527,11 @@ enum policy_verdict policy_decide(const struct config *cfg,
 	struct policy_addr pa;
 
 	memset(d, 0, sizeof(*d));
-	if (policy_step_offline(cfg, f, d) ||
-	    policy_step_engine_dns(cfg, f, d) ||
-	    policy_step_proxy_only(cfg, f, d))
+	if (policy_step_offline(cfg, f, d) || policy_step_engine_dns(cfg, f, d))
+		return d->verdict;
+	if (f->by_name)
+		return policy_decide_by_name(cfg, f, d);
+	if (policy_step_proxy_only(cfg, f, d))
 		return d->verdict;
 	policy_addr_init(&f->dst, &pa);
 	if (policy_step_metadata(cfg, &pa, d) ||

@@ -16,6 +16,11 @@
  *   name? Asked by dns.c before it forwards; a denied name gets an empty
  *   NOERROR answer.
  *
+ * Under --proxy-dns a TCP flow to a pool address (struct policy_flow
+ * .by_name) goes to the proxy by name: the address rules (metadata,
+ * private, CIDRs) have no address to judge, the domain rules judge the
+ * name, and UDP or ICMP to a pool address cannot go anywhere (proxy_only).
+ *
  * Names (struct policy_flow.names, the qname) are expected in the form
  * namemap.c and dnsmsg.c give them: lower-case, no trailing dot. Others
  * are normalised on the fly (ASCII lower-case, trailing dots dropped).
@@ -64,6 +69,12 @@ struct policy_flow {
 	struct ipaddr dst;
 	uint16_t dst_port; /* 0 for ICMP */
 	bool via_proxy;	   /* the flow would go through --proxy */
+	/* @dst is a --proxy-dns pool address (policy/fakeip.h): it stands
+	 * for the name in names[0], which only the proxy resolves. Address
+	 * rules cannot judge it; the domain rules judge the name, and only a
+	 * TCP flow through the proxy can reach it at all.
+	 */
+	bool by_name;
 	/* names the name map ties to @dst (DNS answers, --hosts-file);
 	 * NULL entries are skipped
 	 */

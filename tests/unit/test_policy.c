@@ -1022,6 +1022,86 @@ static void test_from_command_line(void **state)
 	cli_free(&cli);
 }
 
+/* test_by_name() - a flow to a --proxy-dns pool address: only TCP
+ * through the proxy, judged by its name's domain rules, never by the
+ * address rules (a pool ULA is not "private", a CIDR does not match it)
+ */
+static void test_by_name(void **state)
+{
+	const char *origin[] = {"origin.test"};
+	const char *tracker[] = {"ads.tracker.test"};
+	struct cidr deny_all[] = {rule("0.0.0.0/0"), rule("::/0")};
+	const char *deny_dom[] = {"tracker.test"};
+	const char *allow_dom[] = {"origin.test"};
+	struct config cfg = {.has_proxy = true,
+			     .proxy_dns = true,
+			     .block_private = true,
+			     .block_metadata = true,
+			     .deny_cidrs = deny_all,
+			     .n_deny_cidrs = 2,
+			     .deny_domains = (char **)deny_dom,
+			     .n_deny_domains = 1};
+	struct policy_flow f = named("fd63:666c:6f77::1", origin, 1);
+	struct policy_decision d;
+
+	(void)state;
+	f.by_name = true;
+	f.via_proxy = true;
+	check_flow(&cfg, &f, POLICY_VERDICT_ALLOW, POLICY_REASON_NONE,
+		   "origin.test by name");
+	f.names = tracker;
+	assert_int_equal(policy_decide(&cfg, &f, &d), POLICY_VERDICT_DENY);
+	assert_int_equal(d.reason, POLICY_REASON_DENY_DOMAIN);
+	assert_string_equal(d.matched_domain, "tracker.test");
+	/* the same address without by_name: the address rules decide */
+	f.by_name = false;
+	check_flow(&cfg, &f, POLICY_VERDICT_DENY, POLICY_REASON_PRIVATE,
+		   "pool ULA as an address");
+	/* UDP, ICMP, or TCP not through the proxy: nowhere to go */
+	f = named("198.18.0.1", origin, 1);
+	f.by_name = true;
+	check_flow(&cfg, &f, POLICY_VERDICT_DENY, POLICY_REASON_PROXY_ONLY,
+		   "tcp by name, not via the proxy");
+	f.proto = POLICY_PROTO_UDP;
+	f.via_proxy = true;
+	check_flow(&cfg, &f, POLICY_VERDICT_DENY, POLICY_REASON_PROXY_ONLY,
+		   "udp by name");
+	f.proto = POLICY_PROTO_ICMP;
+	check_flow(&cfg, &f, POLICY_VERDICT_DENY, POLICY_REASON_PROXY_ONLY,
+		   "icmp by name");
+	/* an address the pool does not know (no name): default decides */
+	f = flow(POLICY_PROTO_TCP, "198.18.0.7");
+	f.by_name = true;
+	f.via_proxy = true;
+	check_flow(&cfg, &f, POLICY_VERDICT_ALLOW, POLICY_REASON_NONE,
+		   "by name without a name");
+	/* default deny with an allow-domain rule: only that name passes;
+	 * an --allow-cidr cannot let a name through
+	 */
+	cfg.default_policy = POLICY_DENY;
+	cfg.allow_domains = (char **)allow_dom;
+	cfg.n_allow_domains = 1;
+	cfg.allow_cidrs = deny_all;
+	cfg.n_allow_cidrs = 2;
+	cfg.n_deny_cidrs = 0;
+	f = named("198.18.0.1", origin, 1);
+	f.by_name = true;
+	f.via_proxy = true;
+	check_flow(&cfg, &f, POLICY_VERDICT_ALLOW, POLICY_REASON_NONE,
+		   "allowed name");
+	f.names = tracker;
+	check_flow(&cfg, &f, POLICY_VERDICT_DENY, POLICY_REASON_DENY_DOMAIN,
+		   "denied name");
+	cfg.n_deny_domains = 0;
+	check_flow(&cfg, &f, POLICY_VERDICT_DENY, POLICY_REASON_DEFAULT_DENY,
+		   "name not allowed");
+	/* --offline still comes first */
+	cfg.offline = true;
+	f.names = origin;
+	check_flow(&cfg, &f, POLICY_VERDICT_DENY, POLICY_REASON_OFFLINE,
+		   "offline");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1039,6 +1119,7 @@ int main(void)
 		cmocka_unit_test(test_deny_domain_through_names),
 		cmocka_unit_test(test_allow_domain_through_names),
 		cmocka_unit_test(test_decide_name),
+		cmocka_unit_test(test_by_name),
 		cmocka_unit_test(test_reason_text),
 		cmocka_unit_test(test_from_command_line),
 	};

@@ -10,6 +10,11 @@
  * ever behaves otherwise, this test says so before data goes wrong.
  * Kernels before 6.9 have no SO_PEEK_OFF for TCP: the engine then peeks
  * into a discard buffer, and the peek-offset cases are skipped here.
+ *
+ * dns.c serves DNS over TCP on the far end of a loopback TCP pair, and
+ * relies on: a non-blocking connect() over loopback being accepted at once
+ * (dns_tcp_pair() accepts right after it), and SO_RCVLOWAT keeping epoll
+ * quiet until a whole message is there (but not past EOF).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +26,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -129,11 +135,82 @@ static void test_peek_offset(void **state)
 	close(b);
 }
 
+/* test_loopback_pair_at_once() - a non-blocking loopback connect() is
+ * in the listener's accept queue when connect() returns
+ */
+static void test_loopback_pair_at_once(void **state)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	int l, c, a, i;
+
+	(void)state;
+	for (i = 0; i < 100; i++) {
+		l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		assert_true(l >= 0);
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa.sin_port = 0;
+		assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)),
+				 0);
+		assert_int_equal(listen(l, 8), 0);
+		sl = sizeof(sa);
+		assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &sl),
+				 0);
+		c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		assert_true(c >= 0);
+		assert_true(connect(c, (struct sockaddr *)&sa, sizeof(sa)) ==
+				    0 ||
+			    errno == EINPROGRESS);
+		a = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+		assert_true(a >= 0);
+		assert_int_equal(send(c, "x", 1, MSG_DONTWAIT), 1);
+		close(a);
+		close(c);
+		close(l);
+	}
+}
+
+/* test_rcvlowat_epoll() - EPOLLIN waits for SO_RCVLOWAT bytes, and comes
+ * at EOF whatever is there
+ */
+static void test_rcvlowat_epoll(void **state)
+{
+	struct epoll_event ev = {.events = EPOLLIN}, out;
+	int a, b, ep, lowat = 10;
+
+	(void)state;
+	pair(&a, &b);
+	ep = epoll_create1(0);
+	assert_true(ep >= 0);
+	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, b, &ev), 0);
+	assert_int_equal(
+		setsockopt(b, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)),
+		0);
+	assert_int_equal(send(a, "12345", 5, 0), 5);
+	usleep(20000);
+	assert_int_equal(epoll_wait(ep, &out, 1, 0), 0);
+	assert_int_equal(send(a, "67890", 5, 0), 5);
+	assert_int_equal(epoll_wait(ep, &out, 1, 1000), 1);
+	lowat = 20;
+	assert_int_equal(
+		setsockopt(b, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)),
+		0);
+	assert_int_equal(epoll_wait(ep, &out, 1, 0), 0);
+	shutdown(a, SHUT_WR);
+	assert_int_equal(epoll_wait(ep, &out, 1, 1000), 1);
+	assert_true(out.events & EPOLLIN);
+	close(ep);
+	close(a);
+	close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_msg_trunc_discards),
 		cmocka_unit_test(test_peek_offset),
+		cmocka_unit_test(test_loopback_pair_at_once),
+		cmocka_unit_test(test_rcvlowat_epoll),
 	};
 
 	return cmocka_run_group_tests_name("kernel", tests, NULL, NULL);
