@@ -368,6 +368,7 @@ void dns_udp_from_child(struct engine *e, const struct packet *p)
 	struct sockaddr_storage ss;
 	struct flow_common *f;
 	struct dns_flow *d;
+	uint32_t id;
 	socklen_t sl;
 	size_t len;
 
@@ -375,24 +376,28 @@ void dns_udp_from_child(struct engine *e, const struct packet *p)
 	    q.is_response)
 		return; /* not a query: dropped */
 	f = flow_lookup(FLOW_TYPE_DNS, &p->src, p->sport, &p->dst, p->dport);
+	/* a new client's first query: its flow's id, from before the flow
+	 * exists (an answer of our own needs no flow, but joins its query)
+	 */
+	id = f ? f->id : flow_deny_id(e);
 	if (events_wanted())
-		dns_event_query(f ? f->id : 0, &p->dst, false, &q);
+		dns_event_query(id, &p->dst, false, &q);
 
-	len = dns_answer_locally(e, f ? f->id : 0, &p->dst, p->payload,
-				 p->payload_len, &q, out, DNSMSG_UDP_MAX, &mode,
-				 &pool);
+	len = dns_answer_locally(e, id, &p->dst, p->payload, p->payload_len, &q,
+				 out, DNSMSG_UDP_MAX, &mode, &pool);
 	if (len) {
 		udp_reply_to_child(e, &p->dst, p->dport, &p->src, p->sport, out,
 				   len);
 		if (events_wanted())
-			dns_answer_event(f ? f->id : 0, &p->dst, false, &q,
-					 &pool, mode, len);
+			dns_answer_event(id, &p->dst, false, &q, &pool, mode,
+					 len);
 		return;
 	}
 
 	d = f ? (struct dns_flow *)(void *)f : dns_flow_new(e, p);
 	if (!d)
 		return;
+	d->f.id = id;
 	if (f && q.id == d->last_id && e->n_dns_upstream > 1) {
 		/* the tree retries: ask the next resolver */
 		d->upstream = (uint8_t)((d->upstream + 1) % e->n_dns_upstream);

@@ -100,11 +100,11 @@ setup() {
 	run lab_host env CHILDFLOW_DEBUG=1 "$CHILDFLOW" -- curl -sS -4 --max-time 5 "http://$LAB_ORIGIN_NAME/"
 	echo "$output"
 	[[ $status -eq 0 ]]
-	assert_match "$output" "childflow: flow [0-9]+ dns: query $LAB_ORIGIN_NAME A via 10\.0\.2\.3:53/udp"
-	assert_match "$output" "childflow: flow [0-9]+ dns: answer $LAB_ORIGIN_NAME A relayed, [0-9]+ bytes: $LAB_ORIGIN4"
+	assert_match "$output" "childflow: flow 1 dns: query $LAB_ORIGIN_NAME A via 10\.0\.2\.3:53/udp"
+	assert_match "$output" "childflow: flow 1 dns: answer $LAB_ORIGIN_NAME A relayed, [0-9]+ bytes: $LAB_ORIGIN4"
 	assert_match "$output" "childflow: flow ([0-9]+) tcp: start $LAB_ORIGIN4:80"
 	assert_match "$output" "childflow: flow [0-9]+ tcp: connected $LAB_ORIGIN4:80"
 	assert_match "$output" "childflow: flow [0-9]+ tcp: end $LAB_ORIGIN4:80: [a-z_]+, sent [0-9]+ received [0-9]+ in [0-9]+ ms"
 	run lab_host env CHILDFLOW_DEBUG=1 "$CHILDFLOW" --offline -- curl -sS --max-time 5 "http://$LAB_ORIGIN4/"
-	assert_match "$output" "childflow: flow 0 tcp: denied $LAB_ORIGIN4:80 \(offline\)"
+	assert_match "$output" "childflow: flow 1 tcp: denied $LAB_ORIGIN4:80 \(offline\)"
 }

@@ -50,9 +50,11 @@ for s in $doors; do
 		</dev/null >/dev/null 2>&1 &
 	pids="$pids $!"
 done
+# Ready once a connection is answered: socat makes the socket file at
+# bind(), before listen(), so its existence alone is not enough
 for s in $doors; do
 	n=0
-	until [ -S "$s" ]; do
+	until [ "$(socat -u UNIX-CONNECT:"$s" - 2>/dev/null)" = door-open ]; do
 		n=$((n + 1))
 		[ "$n" -lt 500 ] || {
 			echo "sandbox-host: $s did not appear" >&2
