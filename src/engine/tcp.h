@@ -31,6 +31,7 @@ enum tcp_state {
 #define TCP_F_HOST_RDHUP     0x0100 /* the host peer shut down its side */
 #define TCP_F_RST_HOST	     0x0200 /* close with RST (SO_LINGER 0) */
 #define TCP_F_PROXY	     0x0400 /* the host socket goes to --proxy */
+#define TCP_F_HOST_IDLE	     0x4000 /* the last peek found nothing new */
 
 struct proxy_hs;
 
