@@ -237,6 +237,7 @@ static void tcp_update_wnd(struct engine *e, struct tcp_flow *t)
 
 	if (t->f.sock < 0)
 		return;
+	t->flags &= (uint16_t)~TCP_F_WND_STALE;
 	if (getsockopt(t->f.sock, SOL_SOCKET, SO_MEMINFO, mem, &sl) ||
 	    sl < sizeof(uint32_t) * (SK_MEMINFO_WMEM_QUEUED + 1))
 		return;
@@ -681,10 +682,11 @@ static void tcp_set_peek_off(struct engine *e, struct tcp_flow *t)
 }
 
 /* tcp_send_frames() - write the @n bytes peeked into tcp_frames as
- * segments of at most @seg bytes starting at @seq
+ * segments of at most @seg bytes starting at @seq, the last one with FIN
+ * when @fin
  */
 static void tcp_send_frames(struct engine *e, struct tcp_flow *t, uint32_t seq,
-			    size_t n, size_t seg)
+			    size_t n, size_t seg, bool fin)
 {
 	struct packet_tcp_seg s = {
 		.src = &t->f.remote,
@@ -704,7 +706,9 @@ static void tcp_send_frames(struct engine *e, struct tcp_flow *t, uint32_t seq,
 		uint8_t *pkt;
 
 		s.seq = seq;
-		s.flags = (uint8_t)(TCP_ACK | (len == n ? TCP_PSH : 0));
+		s.flags = (uint8_t)(TCP_ACK |
+				    (len == n ? TCP_PSH | (fin ? TCP_FIN : 0)
+					      : 0));
 		if (t->flags & TCP_F_DNS)
 			dns_stream_scan(e, &t->f, true, tcp_frames[i].payload,
 					len, seq, &t->dns_to_child);
@@ -798,6 +802,7 @@ static void tcp_data_to_child(struct engine *e, struct tcp_flow *t)
 	 */
 	while (rounds++ < TCP_ROUNDS) {
 		uint32_t inflight = t->seq_to_child - t->seq_ack_from_child;
+		bool drained, fin;
 		size_t avail;
 		ssize_t n;
 
@@ -835,15 +840,30 @@ static void tcp_data_to_child(struct engine *e, struct tcp_flow *t)
 			rounds--; /* the FIN itself takes no peek */
 			continue;
 		}
-		tcp_send_frames(e, t, t->seq_to_child, (size_t)n, seg);
+		drained = (size_t)n < avail && (size_t)n < seg * TCP_FRAMES;
+		/* The host's FIN came before this peek, which found less
+		 * than it asked for: these are the last bytes, and the FIN
+		 * goes with them, which saves a segment and a peek for EOF
+		 * (a retransmission sends it alone)
+		 */
+		fin = drained && e->peek_off && t->flags & TCP_F_HOST_RDHUP &&
+		      !(t->flags & TCP_F_FIN_TO_CHILD);
+		tcp_send_frames(e, t, t->seq_to_child, (size_t)n, seg, fin);
 		t->seq_to_child += (uint32_t)n;
 		if (seq_gt(t->seq_to_child, t->seq_max_to_child)) {
 			t->f.bytes_to_child +=
 				t->seq_to_child - t->seq_max_to_child;
 			t->seq_max_to_child = t->seq_to_child;
 		}
-		if ((size_t)n < avail && (size_t)n < seg * TCP_FRAMES)
-			break; /* drained */
+		if (fin) {
+			t->flags |= TCP_F_FIN_TO_CHILD;
+			t->seq_fin_to_child = t->seq_to_child;
+			t->seq_to_child++;
+			if (seq_gt(t->seq_to_child, t->seq_max_to_child))
+				t->seq_max_to_child = t->seq_to_child;
+		}
+		if (drained)
+			break;
 	}
 	if (t->seq_to_child != t->seq_ack_from_child || !t->wnd_from_child)
 		tcp_arm_rto(e, t);
@@ -876,7 +896,8 @@ static void tcp_retransmit_one(struct engine *e, struct tcp_flow *t)
 	tcp_set_peek_off(e, t);
 	n = tcp_peek(e, t, len, seg);
 	if (n > 0)
-		tcp_send_frames(e, t, t->seq_ack_from_child, (size_t)n, seg);
+		tcp_send_frames(e, t, t->seq_ack_from_child, (size_t)n, seg,
+				false);
 	t->seq_to_child = saved;
 	tcp_set_peek_off(e, t);
 	tcp_stats.fast_retransmits++;
@@ -993,6 +1014,8 @@ static void tcp_data_from_child(struct engine *e, struct tcp_flow *t,
 					t->seq_from_child, &t->dns_from_child);
 		t->seq_from_child += (uint32_t)n;
 		t->f.bytes_from_child += (uint64_t)n;
+		if (n > 0)
+			t->flags |= TCP_F_WND_STALE;
 		if ((size_t)n < len) {
 			FLOW_DBG(&t->f, "host took %zd of %zu bytes", n, len);
 			t->flags |= TCP_F_DROPPED;
@@ -1144,10 +1167,19 @@ void tcp_sock_handler(struct engine *e, struct tcp_flow *t, uint32_t events)
 			return;
 		if (getsockopt(t->f.sock, SOL_SOCKET, SO_ERROR, &err, &sl))
 			err = errno;
-		if (err)
+		if (err) {
 			tcp_connect_failed(e, t, err);
-		else
-			tcp_sock_connected(e, t);
+			return;
+		}
+		tcp_sock_connected(e, t);
+		/* Connected, and nothing came yet: until EPOLLIN, the
+		 * tree's handshake ACK need not peek (a proxy's handshake
+		 * may have left data behind without a new edge)
+		 */
+		if (t->state == TCP_STATE_SYN_SENT_TO_CHILD &&
+		    !(t->flags & TCP_F_PROXY) &&
+		    !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)))
+			t->flags |= TCP_F_HOST_IDLE;
 		return;
 	}
 	if (t->state == TCP_STATE_LINGER)
@@ -1168,7 +1200,11 @@ void tcp_sock_handler(struct engine *e, struct tcp_flow *t, uint32_t events)
 	}
 	if (t->f.state != FLOW_STATE_ACTIVE)
 		return;
-	if (events & EPOLLOUT && t->state == TCP_STATE_ESTABLISHED) {
+	/* EPOLLOUT comes with every edge of an edge-triggered socket that
+	 * has room; it is news only when we waited for it
+	 */
+	if (events & EPOLLOUT && t->state == TCP_STATE_ESTABLISHED &&
+	    t->flags & (TCP_F_WND_WAIT | TCP_F_DROPPED)) {
 		uint32_t old = t->wnd_to_child;
 
 		t->flags &= (uint16_t)~TCP_F_WND_WAIT;
@@ -1195,7 +1231,9 @@ void tcp_flush_acks(struct engine *e)
 		if (t->f.state != FLOW_STATE_ACTIVE ||
 		    !(t->flags & TCP_F_ACK_PENDING))
 			continue;
-		tcp_update_wnd(e, t);
+		/* Only sending shrinks the window; it grows on EPOLLOUT */
+		if (t->flags & TCP_F_WND_STALE)
+			tcp_update_wnd(e, t);
 		tcp_ack_now(e, t);
 	}
 	tcp_ack_n = 0;

@@ -32,6 +32,7 @@ enum tcp_state {
 #define TCP_F_RST_HOST	     0x0200 /* close with RST (SO_LINGER 0) */
 #define TCP_F_PROXY	     0x0400 /* the host socket goes to --proxy */
 #define TCP_F_HOST_IDLE	     0x4000 /* the last peek found nothing new */
+#define TCP_F_WND_STALE	     0x2000 /* sent to the host since tcp_update_wnd() */
 
 struct proxy_hs;
 
