@@ -94,6 +94,7 @@
 #define TCP_IDLE_MS	   (2ULL * 3600 * 1000) /* established, nothing either way */
 #define TCP_DISCARD_SIZE   (8u << 20) /* peek fallback without SO_PEEK_OFF */
 #define TCP_DUP_ACKS	   3	      /* duplicate ACKs for fast retransmit */
+#define TCP_ISN_POOL	   64	      /* random ISNs per getrandom() */
 
 struct tcp_frame {
 	uint8_t hdr[PACKET_HDR_ROOM];
@@ -412,6 +413,24 @@ static void tcp_connect_failed(struct engine *e, struct tcp_flow *t, int err)
 }
 
 /* tcp_connected() - the host connect() succeeded: SYN-ACK to the tree */
+/* tcp_isn() - a random initial sequence number towards the tree, from a
+ * pool that one getrandom() fills for TCP_ISN_POOL connections (one
+ * system call per connection less)
+ */
+static uint32_t tcp_isn(const struct engine *e, const struct tcp_flow *t)
+{
+	static uint32_t pool[TCP_ISN_POOL];
+	static unsigned int left;
+
+	if (!left) {
+		if (getrandom(pool, sizeof(pool), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(pool))
+			return (uint32_t)(e->now_ms * 2654435761u) ^ t->f.id;
+		left = TCP_ISN_POOL;
+	}
+	return pool[--left];
+}
+
 static void tcp_connected(struct engine *e, struct tcp_flow *t)
 {
 	uint32_t isn;
@@ -421,8 +440,7 @@ static void tcp_connected(struct engine *e, struct tcp_flow *t)
 	if (e->peek_off && (t->flags & TCP_F_PROXY))
 		setsockopt(t->f.sock, SOL_SOCKET, SO_PEEK_OFF, &(int){0},
 			   sizeof(int));
-	if (getrandom(&isn, sizeof(isn), GRND_NONBLOCK) != sizeof(isn))
-		isn = (uint32_t)(e->now_ms * 2654435761u) ^ t->f.id;
+	isn = tcp_isn(e, t);
 	t->seq_init_to_child = isn;
 	t->seq_ack_from_child = isn;
 	t->seq_to_child = isn + 1;
