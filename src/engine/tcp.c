@@ -412,7 +412,6 @@ static void tcp_connect_failed(struct engine *e, struct tcp_flow *t, int err)
 			  strerror(err));
 }
 
-/* tcp_connected() - the host connect() succeeded: SYN-ACK to the tree */
 /* tcp_isn() - a random initial sequence number towards the tree, from a
  * pool that one getrandom() fills for TCP_ISN_POOL connections (one
  * system call per connection less)
@@ -431,6 +430,7 @@ static uint32_t tcp_isn(const struct engine *e, const struct tcp_flow *t)
 	return pool[--left];
 }
 
+/* tcp_connected() - the host connect() succeeded: SYN-ACK to the tree */
 static void tcp_connected(struct engine *e, struct tcp_flow *t)
 {
 	uint32_t isn;
