@@ -27,7 +27,10 @@
  * space of the host socket's send buffer (SO_MEMINFO: sndbuf - queued),
  * so a well-behaved tree never sends more than the kernel takes. When the
  * buffer is nearly full, an EPOLL_CTL_MOD makes the kernel note that we
- * wait (SOCK_NOSPACE), and EPOLLOUT brings the window update. Out-of-order
+ * wait (SOCK_NOSPACE), and EPOLLOUT brings the window update (EPOLLOUT is
+ * read only then: it comes with every edge of the socket). An ACK asks
+ * the socket for its free space only when data went in since the last
+ * time (TCP_F_WND_STALE): only sending shrinks it. Out-of-order
  * segments are dropped with an immediate duplicate ACK, which drives the
  * tree's fast retransmit. Anything the socket did not take is dropped too
  * (TCP_F_DROPPED; rare, as the window keeps a reserve): when the socket
@@ -36,18 +39,23 @@
  * Host to tree. Data is read with MSG_PEEK from the offset SO_PEEK_OFF
  * keeps (the end of what was sent), into the payload slots of prebuilt
  * frames, cut to the tree's MSS and limited by its window; each frame
- * gets its headers and checksum in place and goes out with one write().
- * Bytes leave the socket (recv MSG_TRUNC) only when the tree ACKs them:
- * the socket's receive queue is the retransmission buffer. Three duplicate
- * ACKs retransmit the first unacked segment (NewReno: partial ACKs
- * retransmit the next one); a retransmission timeout rewinds to the last
- * ACK and sends everything again. A zero window is probed on the timer.
+ * gets its headers and checksum in place and goes out with one writev()
+ * (tun.c). Peeks happen on EPOLLIN and when a tree segment may have
+ * opened the window; once a peek found everything sent, only EPOLLIN or
+ * a rewind peeks again (TCP_F_HOST_IDLE), so an upload costs no peek per
+ * segment. Bytes leave the socket (recv MSG_TRUNC) only when the tree
+ * ACKs them: the socket's receive queue is the retransmission buffer.
+ * Three duplicate ACKs retransmit the first unacked segment (NewReno:
+ * partial ACKs retransmit the next one); a retransmission timeout rewinds
+ * to the last ACK and sends everything again. A zero window is probed on the timer.
  * Without SO_PEEK_OFF (kernels before 6.9) the already-sent bytes are
  * peeked into a discard buffer first.
  *
  * Closing. Tree FIN, once everything before it is in the socket:
  * shutdown(SHUT_WR), then ACK. Host EOF (the peek returns 0 once all data
- * is sent): FIN to the tree, retransmitted like data. RST from the tree:
+ * is sent): FIN to the tree, retransmitted like data; when the host's FIN
+ * was known before a peek that found less than it asked for, the FIN
+ * rides on that peek's last segment. RST from the tree:
  * close the socket with SO_LINGER {1, 0}, so the peer gets an RST too;
  * a host error: RST to the tree. When both FINs are acked, the socket is
  * closed and the flow lingers for TCP_LINGER_MS to re-ACK a retransmitted
