@@ -53,22 +53,55 @@ NO_NATIVE_RATIO = {"scale_held", "scale_lost", "scale_rss_idle", "scale_rss_held
 
 
 def load(path):
-    """Raw results -> {(metric, tool): [numbers]}, {(metric, tool): first reason}."""
-    values, reasons = {}, {}
+    """Raw results -> {(metric, tool): [numbers]}, {(metric, tool): first reason},
+    {(metric, tool): {rep: number}}."""
+    values, reasons, by_rep = {}, {}, {}
     with open(path, encoding="utf-8") as f:
         for line in f:
             parts = line.rstrip("\n").split("\t", 3)
             if len(parts) != 4:
                 continue
-            metric, tool, _rep, value = parts
+            metric, tool, rep, value = parts
             if value.startswith("n/a:"):
                 reasons.setdefault((metric, tool), value[4:])
                 continue
             try:
-                values.setdefault((metric, tool), []).append(float(value))
+                v = float(value)
             except ValueError:
                 reasons.setdefault((metric, tool), "unreadable figure " + value)
-    return values, reasons
+                continue
+            values.setdefault((metric, tool), []).append(v)
+            by_rep.setdefault((metric, tool), {})[rep] = v
+    return values, reasons, by_rep
+
+
+def paired_table(t, by_rep):
+    """Markdown: childflow's ratios to native and to the better peer within
+    each repetition (the columns of one repetition ran back to back), and
+    their median; None when fewer than two repetitions ran."""
+    rows = [["workload", "childflow / native, per repetition", "median",
+             "childflow / best peer, per repetition", "median"]]
+    for m, (label, _unit, higher, _spec) in METRICS.items():
+        if m.startswith("scale_") or higher is None:
+            continue
+        cf = by_rep.get((m, "childflow"), {})
+        nat, peer = [], []
+        for rep in sorted(cf, key=int):
+            n = by_rep.get((m, "native"), {}).get(rep)
+            if n:
+                nat.append(cf[rep] / n)
+            got = [by_rep.get((m, p), {}).get(rep) for p in PEERS]
+            got = [g for g in got if g]
+            if got:
+                peer.append(cf[rep] / (max(got) if higher else min(got)))
+        if len(nat) < 2 and len(peer) < 2:
+            continue
+        rows.append([label,
+                     ", ".join("×{:.2f}".format(r) for r in nat) or "-",
+                     "×{:.2f}".format(statistics.median(nat)) if nat else "-",
+                     ", ".join("×{:.2f}".format(r) for r in peer) or "-",
+                     "×{:.2f}".format(statistics.median(peer)) if peer else "-"])
+    return md_table(rows) if len(rows) > 1 else None
 
 
 def load_meta(path):
@@ -265,7 +298,7 @@ def targets(t):
     return out
 
 
-def markdown(t, rows):
+def markdown(t, rows, paired=None):
     """The whole of docs/performance.md."""
     m = t.meta
     mins = int(m.get("elapsed", "0")) / 60.0
@@ -327,6 +360,20 @@ def markdown(t, rows):
         "",
         raw_table(t),
         "",
+    ]
+    if paired:
+        lines += [
+            "## Ratios within each repetition",
+            "",
+            "The columns of one repetition ran one after the other, so a ratio",
+            "taken within a repetition is less exposed to what else the machine",
+            "was doing than a ratio of medians taken across them. For reading",
+            "the spread only: the targets above use the medians.",
+            "",
+            paired,
+            "",
+        ]
+    lines += [
         "## Method",
         "",
         "* Every column runs the same clients as the unprivileged lab user from",
@@ -391,7 +438,7 @@ def main(argv):
     results, meta_path = argv[1], argv[2]
     smoke = "--smoke" in argv
     write = argv[argv.index("--write") + 1] if "--write" in argv else None
-    values, reasons = load(results)
+    values, reasons, by_rep = load(results)
     meta = load_meta(meta_path)
     tools = ["native", "childflow"] if smoke else TOOLS
     t = Table(values, reasons, meta, tools)
@@ -404,7 +451,7 @@ def main(argv):
             print("{:<80} {:<40} {}".format(a, b, c.replace("*", "")))
     if write:
         with open(write, "w", encoding="utf-8") as f:
-            f.write(markdown(t, rows))
+            f.write(markdown(t, rows, paired_table(t, by_rep)))
         print("\nwrote " + write)
     if smoke:
         if smoke_ok(t):

@@ -27,7 +27,10 @@
  * space of the host socket's send buffer (SO_MEMINFO: sndbuf - queued),
  * so a well-behaved tree never sends more than the kernel takes. When the
  * buffer is nearly full, an EPOLL_CTL_MOD makes the kernel note that we
- * wait (SOCK_NOSPACE), and EPOLLOUT brings the window update. Out-of-order
+ * wait (SOCK_NOSPACE), and EPOLLOUT brings the window update (EPOLLOUT is
+ * read only then: it comes with every edge of the socket). An ACK asks
+ * the socket for its free space only when data went in since the last
+ * time (TCP_F_WND_STALE): only sending shrinks it. Out-of-order
  * segments are dropped with an immediate duplicate ACK, which drives the
  * tree's fast retransmit. Anything the socket did not take is dropped too
  * (TCP_F_DROPPED; rare, as the window keeps a reserve): when the socket
@@ -36,18 +39,23 @@
  * Host to tree. Data is read with MSG_PEEK from the offset SO_PEEK_OFF
  * keeps (the end of what was sent), into the payload slots of prebuilt
  * frames, cut to the tree's MSS and limited by its window; each frame
- * gets its headers and checksum in place and goes out with one write().
- * Bytes leave the socket (recv MSG_TRUNC) only when the tree ACKs them:
- * the socket's receive queue is the retransmission buffer. Three duplicate
- * ACKs retransmit the first unacked segment (NewReno: partial ACKs
- * retransmit the next one); a retransmission timeout rewinds to the last
- * ACK and sends everything again. A zero window is probed on the timer.
+ * gets its headers and checksum in place and goes out with one writev()
+ * (tun.c). Peeks happen on EPOLLIN and when a tree segment may have
+ * opened the window; once a peek found everything sent, only EPOLLIN or
+ * a rewind peeks again (TCP_F_HOST_IDLE), so an upload costs no peek per
+ * segment. Bytes leave the socket (recv MSG_TRUNC) only when the tree
+ * ACKs them: the socket's receive queue is the retransmission buffer.
+ * Three duplicate ACKs retransmit the first unacked segment (NewReno:
+ * partial ACKs retransmit the next one); a retransmission timeout rewinds
+ * to the last ACK and sends everything again. A zero window is probed on the timer.
  * Without SO_PEEK_OFF (kernels before 6.9) the already-sent bytes are
  * peeked into a discard buffer first.
  *
  * Closing. Tree FIN, once everything before it is in the socket:
  * shutdown(SHUT_WR), then ACK. Host EOF (the peek returns 0 once all data
- * is sent): FIN to the tree, retransmitted like data. RST from the tree:
+ * is sent): FIN to the tree, retransmitted like data; when the host's FIN
+ * was known before a peek that found less than it asked for, the FIN
+ * rides on that peek's last segment. RST from the tree:
  * close the socket with SO_LINGER {1, 0}, so the peer gets an RST too;
  * a host error: RST to the tree. When both FINs are acked, the socket is
  * closed and the flow lingers for TCP_LINGER_MS to re-ACK a retransmitted
@@ -108,6 +116,7 @@
 #define TCP_IDLE_MS	   (2ULL * 3600 * 1000) /* established, nothing either way */
 #define TCP_DISCARD_SIZE   (8u << 20) /* peek fallback without SO_PEEK_OFF */
 #define TCP_DUP_ACKS	   3	      /* duplicate ACKs for fast retransmit */
+#define TCP_ISN_POOL	   64	      /* random ISNs per getrandom() */
 
 struct tcp_frame {
 	uint8_t hdr[PACKET_HDR_ROOM];
@@ -281,6 +290,7 @@ static void tcp_update_wnd(struct engine *e, struct tcp_flow *t)
 
 	if (t->f.sock < 0)
 		return;
+	t->flags &= (uint16_t)~TCP_F_WND_STALE;
 	if (t->tls) {
 		tcp_update_wnd_tls(t);
 		return;
@@ -460,6 +470,24 @@ static void tcp_connect_failed(struct engine *e, struct tcp_flow *t, int err)
 			  strerror(err));
 }
 
+/* tcp_isn() - a random initial sequence number towards the tree, from a
+ * pool that one getrandom() fills for TCP_ISN_POOL connections (one
+ * system call per connection less)
+ */
+static uint32_t tcp_isn(const struct engine *e, const struct tcp_flow *t)
+{
+	static uint32_t pool[TCP_ISN_POOL];
+	static unsigned int left;
+
+	if (!left) {
+		if (getrandom(pool, sizeof(pool), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(pool))
+			return (uint32_t)(e->now_ms * 2654435761u) ^ t->f.id;
+		left = TCP_ISN_POOL;
+	}
+	return pool[--left];
+}
+
 /* tcp_connected() - the host connect() succeeded: SYN-ACK to the tree */
 static void tcp_connected(struct engine *e, struct tcp_flow *t)
 {
@@ -470,8 +498,7 @@ static void tcp_connected(struct engine *e, struct tcp_flow *t)
 	if (e->peek_off && (t->flags & TCP_F_PROXY) && !t->tls)
 		setsockopt(t->f.sock, SOL_SOCKET, SO_PEEK_OFF, &(int){0},
 			   sizeof(int));
-	if (getrandom(&isn, sizeof(isn), GRND_NONBLOCK) != sizeof(isn))
-		isn = (uint32_t)(e->now_ms * 2654435761u) ^ t->f.id;
+	isn = tcp_isn(e, t);
 	t->seq_init_to_child = isn;
 	t->seq_ack_from_child = isn;
 	t->seq_to_child = isn + 1;
@@ -852,10 +879,11 @@ static void tcp_set_peek_off(struct engine *e, struct tcp_flow *t)
 }
 
 /* tcp_send_frames() - write the @n bytes peeked into tcp_frames as
- * segments of at most @seg bytes starting at @seq
+ * segments of at most @seg bytes starting at @seq, the last one with FIN
+ * when @fin
  */
 static void tcp_send_frames(struct engine *e, struct tcp_flow *t, uint32_t seq,
-			    size_t n, size_t seg)
+			    size_t n, size_t seg, bool fin)
 {
 	struct packet_tcp_seg s = {
 		.src = &t->f.remote,
@@ -875,7 +903,9 @@ static void tcp_send_frames(struct engine *e, struct tcp_flow *t, uint32_t seq,
 		uint8_t *pkt;
 
 		s.seq = seq;
-		s.flags = (uint8_t)(TCP_ACK | (len == n ? TCP_PSH : 0));
+		s.flags = (uint8_t)(TCP_ACK |
+				    (len == n ? TCP_PSH | (fin ? TCP_FIN : 0)
+					      : 0));
 		pkt = packet_build_tcp(&s, tcp_frames[i].payload, len);
 		tun_write(e, pkt, hlen + len);
 		seq += (uint32_t)len;
@@ -951,8 +981,15 @@ static ssize_t tcp_peek(struct engine *e, struct tcp_flow *t, size_t want,
 	}
 	mh.msg_iovlen = k;
 	n = recvmsg(t->f.sock, &mh, MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0)
+	if (n < 0) {
+		/* Everything the socket holds was sent: until EPOLLIN says
+		 * that more came, a peek would find nothing again
+		 */
+		if (e->peek_off && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    t->seq_to_child == t->seq_max_to_child)
+			t->flags |= TCP_F_HOST_IDLE;
 		return -errno;
+	}
 	if (!e->peek_off) {
 		if ((size_t)n < skip)
 			return -EAGAIN; /* cannot happen: those were peeked */
@@ -982,6 +1019,7 @@ static void tcp_data_to_child(struct engine *e, struct tcp_flow *t)
 	 */
 	while (rounds++ < TCP_ROUNDS) {
 		uint32_t inflight = t->seq_to_child - t->seq_ack_from_child;
+		bool drained, fin;
 		size_t avail;
 		ssize_t n;
 
@@ -1019,15 +1057,30 @@ static void tcp_data_to_child(struct engine *e, struct tcp_flow *t)
 			rounds--; /* the FIN itself takes no peek */
 			continue;
 		}
-		tcp_send_frames(e, t, t->seq_to_child, (size_t)n, seg);
+		drained = (size_t)n < avail && (size_t)n < seg * TCP_FRAMES;
+		/* The host's FIN came before this peek, which found less
+		 * than it asked for: these are the last bytes, and the FIN
+		 * goes with them, which saves a segment and a peek for EOF
+		 * (a retransmission sends it alone)
+		 */
+		fin = drained && e->peek_off && t->flags & TCP_F_HOST_RDHUP &&
+		      !(t->flags & TCP_F_FIN_TO_CHILD);
+		tcp_send_frames(e, t, t->seq_to_child, (size_t)n, seg, fin);
 		t->seq_to_child += (uint32_t)n;
 		if (seq_gt(t->seq_to_child, t->seq_max_to_child)) {
 			t->f.bytes_to_child +=
 				t->seq_to_child - t->seq_max_to_child;
 			t->seq_max_to_child = t->seq_to_child;
 		}
-		if ((size_t)n < avail && (size_t)n < seg * TCP_FRAMES)
-			break; /* drained */
+		if (fin) {
+			t->flags |= TCP_F_FIN_TO_CHILD;
+			t->seq_fin_to_child = t->seq_to_child;
+			t->seq_to_child++;
+			if (seq_gt(t->seq_to_child, t->seq_max_to_child))
+				t->seq_max_to_child = t->seq_to_child;
+		}
+		if (drained)
+			break;
 	}
 	if (t->seq_to_child != t->seq_ack_from_child || !t->wnd_from_child)
 		tcp_arm_rto(e, t);
@@ -1060,7 +1113,8 @@ static void tcp_retransmit_one(struct engine *e, struct tcp_flow *t)
 	tcp_set_peek_off(e, t);
 	n = tcp_peek(e, t, len, seg);
 	if (n > 0)
-		tcp_send_frames(e, t, t->seq_ack_from_child, (size_t)n, seg);
+		tcp_send_frames(e, t, t->seq_ack_from_child, (size_t)n, seg,
+				false);
 	t->seq_to_child = saved;
 	tcp_set_peek_off(e, t);
 	tcp_stats.fast_retransmits++;
@@ -1198,6 +1252,8 @@ static void tcp_data_from_child(struct engine *e, struct tcp_flow *t,
 		}
 		t->seq_from_child += (uint32_t)n;
 		t->f.bytes_from_child += (uint64_t)n;
+		if (n > 0)
+			t->flags |= TCP_F_WND_STALE;
 		if ((size_t)n < len) {
 			FLOW_DBG(&t->f, "host took %zd of %zu bytes", n, len);
 			t->flags |= TCP_F_DROPPED;
@@ -1269,7 +1325,13 @@ static void tcp_established(struct engine *e, struct tcp_flow *t,
 		tcp_update_wnd(e, t);
 		tcp_ack_now(e, t);
 	}
-	tcp_data_to_child(e, t);
+	/* Host data goes out on EPOLLIN, and here when this segment opened
+	 * the window or a retransmission rewound: a peek per segment of an
+	 * upload would find nothing every time (a third of its system calls)
+	 */
+	if (!(t->flags & TCP_F_HOST_IDLE) ||
+	    t->seq_to_child != t->seq_max_to_child)
+		tcp_data_to_child(e, t);
 	if (t->f.state == FLOW_STATE_ACTIVE)
 		tcp_check_closed(e, t);
 }
@@ -1380,10 +1442,19 @@ void tcp_sock_handler(struct engine *e, struct tcp_flow *t, uint32_t events)
 			return;
 		if (getsockopt(t->f.sock, SOL_SOCKET, SO_ERROR, &err, &sl))
 			err = errno;
-		if (err)
+		if (err) {
 			tcp_connect_failed(e, t, err);
-		else
-			tcp_sock_connected(e, t);
+			return;
+		}
+		tcp_sock_connected(e, t);
+		/* Connected, and nothing came yet: until EPOLLIN, the
+		 * tree's handshake ACK need not peek (a proxy's handshake
+		 * may have left data behind without a new edge)
+		 */
+		if (t->state == TCP_STATE_SYN_SENT_TO_CHILD &&
+		    !(t->flags & TCP_F_PROXY) &&
+		    !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)))
+			t->flags |= TCP_F_HOST_IDLE;
 		return;
 	}
 	if (t->state == TCP_STATE_LINGER)
@@ -1402,11 +1473,17 @@ void tcp_sock_handler(struct engine *e, struct tcp_flow *t, uint32_t events)
 	}
 	if (events & (EPOLLRDHUP | EPOLLHUP))
 		t->flags |= TCP_F_HOST_RDHUP;
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
+		t->flags &= (uint16_t)~TCP_F_HOST_IDLE;
 		tcp_data_to_child(e, t);
+	}
 	if (t->f.state != FLOW_STATE_ACTIVE)
 		return;
-	if (events & EPOLLOUT && t->state == TCP_STATE_ESTABLISHED) {
+	/* EPOLLOUT comes with every edge of an edge-triggered socket that
+	 * has room; it is news only when we waited for it
+	 */
+	if (events & EPOLLOUT && t->state == TCP_STATE_ESTABLISHED &&
+	    t->flags & (TCP_F_WND_WAIT | TCP_F_DROPPED)) {
 		uint32_t old = t->wnd_to_child;
 
 		t->flags &= (uint16_t)~TCP_F_WND_WAIT;
@@ -1433,7 +1510,9 @@ void tcp_flush_acks(struct engine *e)
 		if (t->f.state != FLOW_STATE_ACTIVE ||
 		    !(t->flags & TCP_F_ACK_PENDING))
 			continue;
-		tcp_update_wnd(e, t);
+		/* Only sending shrinks the window; it grows on EPOLLOUT */
+		if (t->flags & TCP_F_WND_STALE)
+			tcp_update_wnd(e, t);
 		tcp_ack_now(e, t);
 	}
 	tcp_ack_n = 0;

@@ -30,8 +30,10 @@ enum tcp_state {
 #define TCP_F_HOST_RDHUP     0x0100 /* the host peer shut down its side */
 #define TCP_F_RST_HOST	     0x0200 /* close with RST (SO_LINGER 0) */
 #define TCP_F_PROXY	     0x0400 /* the host socket goes to --proxy */
-#define TCP_F_REPORTED	     0x2000 /* connect_attempt written: flow_end owed */
-#define TCP_F_SNIFFED	     0x4000 /* the tree's first bytes were looked at */
+#define TCP_F_REPORTED	     0x0800 /* connect_attempt written: flow_end owed */
+#define TCP_F_SNIFFED	     0x1000 /* the tree's first bytes were looked at */
+#define TCP_F_WND_STALE	     0x2000 /* sent to the host since tcp_update_wnd() */
+#define TCP_F_HOST_IDLE	     0x4000 /* the last peek found nothing new */
 #define TCP_F_HOST_SNI	     0x8000 /* host_seen is a TLS server_name */
 
 struct proxy_hs;

@@ -2,12 +2,21 @@
  *
  * tun.c - tun0: read the tree's packets in batches, write ours
  *
- * tun0 has no packet information header and no offloads: each read() is
- * one IP packet of at most the MTU, each write() one packet we built with
- * valid checksums. Reads go on until EAGAIN or TUN_BATCH packets, so that
- * the ACKs owed for a burst of segments leave as one (tcp_flush_acks()).
+ * tun0 has no packet information header, and a virtio_net_hdr before each
+ * packet both ways (sandbox.h). The tree's side offloads checksums to us:
+ * its TCP and UDP packets may carry a partial checksum, which nothing in
+ * the engine reads (the payload goes on to a host socket, whose kernel
+ * makes its own checksums). No segmentation offload is on, so each read()
+ * is one IP packet of at most the MTU; a header that says otherwise drops
+ * the packet. What we write carries a zero header (checksums complete, no
+ * segmentation) and valid checksums, and goes out with one writev().
+ * Reads go on until EAGAIN or TUN_BATCH packets, so that the ACKs owed for
+ * a burst of segments leave as one (tcp_flush_acks()).
  */
 #include <errno.h>
+#include <linux/virtio_net.h>
+#include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "engine/engine_internal.h"
@@ -15,6 +24,7 @@
 #include "engine/packet.h"
 #include "engine/tcp.h"
 #include "engine/udp.h"
+#include "sandbox/sandbox.h"
 
 /* Packets per wakeup, then let others run. Generous: a packet left in
  * tun0's queue delays an ACK (and may cost a spurious retransmission),
@@ -22,23 +32,46 @@
  */
 #define TUN_BATCH 512
 
-/* One packet from the tree; 8-byte aligned for the parsers' memcpy()s */
-static uint8_t tun_buf[PACKET_MTU + 64] __attribute__((aligned(64)));
+_Static_assert(sizeof(struct virtio_net_hdr) == SANDBOX_VNET_HDR_LEN,
+	       "tun0's header is a plain struct virtio_net_hdr");
+
+/* Where a packet is read to: its IP header lands 16 bytes into tun_buf,
+ * 8-byte aligned for the parsers' memcpy()s
+ */
+#define TUN_PKT_OFF 16
+#define TUN_HDR_OFF (TUN_PKT_OFF - SANDBOX_VNET_HDR_LEN)
+
+static uint8_t tun_buf[TUN_PKT_OFF + PACKET_MTU + 64]
+	__attribute__((aligned(64)));
+
+/* The header of every packet we write: nothing offloaded */
+static const struct virtio_net_hdr tun_hdr_out = {
+	.flags = 0,
+	.gso_type = VIRTIO_NET_HDR_GSO_NONE,
+};
 
 void tun_write(struct engine *e, const void *pkt, size_t len)
 {
-	while (write(e->tun_fd, pkt, len) < 0 && errno == EINTR)
+	struct iovec iov[2] = {
+		{(void *)&tun_hdr_out, sizeof(tun_hdr_out)},
+		{(void *)pkt, len},
+	};
+
+	while (writev(e->tun_fd, iov, 2) < 0 && errno == EINTR)
 		;
 }
 
 void tun_handler(struct engine *e)
 {
+	const uint8_t *pkt = tun_buf + TUN_PKT_OFF;
+	struct virtio_net_hdr vh;
 	struct packet p;
 	ssize_t n;
 	int i;
 
 	for (i = 0; i < TUN_BATCH; i++) {
-		n = read(e->tun_fd, tun_buf, sizeof(tun_buf));
+		n = read(e->tun_fd, tun_buf + TUN_HDR_OFF,
+			 sizeof(tun_buf) - TUN_HDR_OFF);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -46,7 +79,12 @@ void tun_handler(struct engine *e)
 		}
 		if (n == 0)
 			break;
-		if (packet_parse(tun_buf, (size_t)n, &p))
+		if (n <= SANDBOX_VNET_HDR_LEN)
+			continue;
+		memcpy(&vh, tun_buf + TUN_HDR_OFF, sizeof(vh));
+		if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+			continue; /* never asked for: dropped */
+		if (packet_parse(pkt, (size_t)n - SANDBOX_VNET_HDR_LEN, &p))
 			continue; /* malformed or not relayed: dropped */
 		switch (p.proto) {
 		case IPPROTO_TCP:

@@ -59,7 +59,8 @@ struct netns_batch {
 	char buf[NETNS_BUF_SIZE];
 };
 
-/* netns_tun_open() - create tun0 (IFF_TUN | IFF_NO_PI) in this namespace
+/* netns_tun_open() - create tun0 (IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, with
+ * checksum offload: sandbox.h) in this namespace
  * Return: its descriptor (O_CLOEXEC), or -1 with one line printed.
  */
 static int netns_tun_open(void)
@@ -86,7 +87,7 @@ static int netns_tun_open(void)
 	}
 
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", SANDBOX_TUN_NAME);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		int err = errno;
@@ -94,6 +95,12 @@ static int netns_tun_open(void)
 		util_err("creating %s (TUNSETIFF): %s%s", SANDBOX_TUN_NAME,
 			 strerror(err),
 			 err == EPERM ? userns_eperm_hint() : "");
+		close(fd);
+		return -1;
+	}
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) < 0) {
+		util_err("%s: TUNSETOFFLOAD: %s", SANDBOX_TUN_NAME,
+			 strerror(errno));
 		close(fd);
 		return -1;
 	}

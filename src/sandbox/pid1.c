@@ -2,8 +2,9 @@
  *
  * pid1.c - pid 1 of the tree: set the tree up, then be its small init
  *
- * pid 1 starts right after clone3() in the new namespaces, as a copy of
- * childflow. It first lets go of everything of childflow's it must not
+ * pid 1 starts right after clone3() in the new user and PID namespaces, as
+ * a copy of childflow, and makes the tree's network and mount namespaces
+ * itself. It first lets go of everything of childflow's it must not
  * hold (descriptors other than stdio and its end of the sync socket), and
  * asks to die with childflow (PR_SET_PDEATHSIG). It holds every capability
  * of its user namespace from the start, but no ids until the parent has
@@ -41,6 +42,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +85,24 @@ static int pid1_close_fds(int keep)
 		close_range(3, (unsigned)keep - 1, 0);
 	close_range((unsigned)keep + 1, ~0U, 0);
 	return keep;
+}
+
+/* pid1_unshare() - the tree's own network and mount namespaces, owned by
+ * its user namespace (sandbox.c says why they are made here)
+ * Return: 0, or -1 with one line printed.
+ */
+static int pid1_unshare(void)
+{
+	if (!unshare(CLONE_NEWNET | CLONE_NEWNS))
+		return 0;
+	if (errno == EINVAL)
+		util_err(
+			"cannot create the tree's namespaces: this kernel lacks network or mount namespaces (CONFIG_NET_NS)");
+	else
+		util_err(
+			"cannot create the tree's network and mount namespaces: %s",
+			strerror(errno));
+	return -1;
 }
 
 /* pid1_recv() - wait for one message byte from the parent
@@ -330,6 +350,8 @@ void pid1_main(const struct sandbox_plan *plan, int ctl)
 	sigprocmask(SIG_BLOCK, &blocked, NULL);
 
 	/* What needs only capabilities, while the parent writes the maps */
+	if (pid1_unshare())
+		_exit(EXIT_CHILDFLOW);
 	tun = netns_setup(plan);
 	if (tun < 0 || mounts_proc())
 		_exit(EXIT_CHILDFLOW);

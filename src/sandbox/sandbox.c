@@ -13,11 +13,13 @@
  *   ------------------------                 -----------------
  *   read the host's resolv.conf,
  *   socketpair(SEQPACKET), clone3() ------>  PR_SET_PDEATHSIG, close fds,
- *                                            block signals, wait
+ *   (new user and PID namespaces)            block signals
  *   write uid_map, gid_map (userns.c)        meanwhile, with the full
  *                                            capabilities of its userns:
- *                                            lo, tun0, addresses, routes
- *                                            (netns.c); /, /proc (mounts.c)
+ *                                            unshare() the network and
+ *                                            mount namespaces; lo, tun0,
+ *                                            addresses, routes (netns.c);
+ *                                            /, /proc (mounts.c); wait
  *   send MAPPED  -------------------------> (now has its ids)
  *                                            ping_group_range (netns.c)
  *                                            resolv.conf, hosts, resolver
@@ -45,7 +47,11 @@
  * childflow's own status just the same, so nothing is lost.
  *
  * Why clone3() and not fork() + unshare(): one process fewer, and a pidfd
- * from the start, so no pid reuse race anywhere. The child of a raw
+ * from the start, so no pid reuse race anywhere. Why the network and mount
+ * namespaces come from pid 1's unshare() and not from clone3(): making
+ * them takes about a millisecond, which clone3() would spend before the
+ * parent can start newuidmap and newgidmap; in pid 1 it overlaps with them.
+ * Either way they belong to the tree's user namespace. The child of a raw
  * clone3() is a copy of the parent like a fork() child, but glibc does not
  * know about it (its cached thread id is the parent's): pid 1 calls no
  * threading functions and never raise()s, and the command it forks is
@@ -100,8 +106,11 @@ static pid_t sandbox_clone(struct sandbox *sb)
 	struct clone_args args;
 
 	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID |
-		     CLONE_PIDFD;
+	/* The network and mount namespaces are pid 1's to make (pid1.c):
+	 * creating them is most of what a clone3() with them costs, and pid 1
+	 * makes them while newuidmap/newgidmap write the maps
+	 */
+	args.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_PIDFD;
 	args.pidfd = (uint64_t)(uintptr_t)&sb->pidfd;
 	args.exit_signal = SIGCHLD;
 	sb->pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));

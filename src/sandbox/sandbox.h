@@ -27,11 +27,21 @@
 #define SANDBOX_PREFIX6	 64
 #define SANDBOX_MTU	 65520
 #define SANDBOX_TUN_NAME "tun0"
+/* tun0 is opened with IFF_VNET_HDR: every packet read from or written to
+ * its descriptor starts with a struct virtio_net_hdr of this size. Its
+ * checksum offload is on (TUN_F_CSUM), so the tree's stack leaves the
+ * TCP and UDP checksums of what it sends partial (VIRTIO_NET_HDR_F_NEEDS_CSUM)
+ * instead of making a pass over every byte for a checksum that the engine,
+ * which ends those segments, never reads. No segmentation offload: each
+ * packet is at most the MTU.
+ */
+#define SANDBOX_VNET_HDR_LEN 10
 
 struct sandbox {
 	pid_t pid;  /* the tree's pid 1, as the host sees it */
 	int pidfd;  /* readable when pid 1 has exited */
-	int tun_fd; /* tun0 (IFF_TUN | IFF_NO_PI), O_NONBLOCK, O_CLOEXEC */
+	int tun_fd; /* tun0 (IFF_TUN | IFF_NO_PI | IFF_VNET_HDR), O_NONBLOCK,
+		     * O_CLOEXEC */
 	int ctl_fd; /* private: the parent's end of the sync socket */
 	bool started;
 };

@@ -210,10 +210,10 @@ check_network() {
 	[ "$status" -eq 1 ] || { echo "status $status: $stderr"; return 1; }
 }
 
-@test "the tun0 descriptor arrives non-blocking and close-on-exec" {
+@test "the tun0 descriptor arrives non-blocking, close-on-exec, with virtio_net_hdr" {
 	run --separate-stderr sb user --sb-print-tun -- true
 	[ "$status" -eq 0 ]
-	assert_equal "$stderr" 'tun: name=tun0 tun=1 no_pi=1 nonblock=1 cloexec=1'
+	assert_equal "$stderr" 'tun: name=tun0 tun=1 no_pi=1 vnet_hdr=1 nonblock=1 cloexec=1'
 }
 
 check_no_host_loopback() {

@@ -104,19 +104,24 @@ static void sandbox_run_print_tun(int fd)
 	}
 	fl = fcntl(fd, F_GETFL);
 	fdfl = fcntl(fd, F_GETFD);
-	fprintf(stderr, "tun: name=%s tun=%d no_pi=%d nonblock=%d cloexec=%d\n",
+	fprintf(stderr,
+		"tun: name=%s tun=%d no_pi=%d vnet_hdr=%d nonblock=%d cloexec=%d\n",
 		ifr.ifr_name, !!(ifr.ifr_flags & IFF_TUN),
-		!!(ifr.ifr_flags & IFF_NO_PI), !!(fl & O_NONBLOCK),
-		!!(fdfl & FD_CLOEXEC));
+		!!(ifr.ifr_flags & IFF_NO_PI), !!(ifr.ifr_flags & IFF_VNET_HDR),
+		!!(fl & O_NONBLOCK), !!(fdfl & FD_CLOEXEC));
 }
 
-/* sandbox_run_tun_log() - print a line for each packet waiting on @fd */
+/* sandbox_run_tun_log() - print a line for each packet waiting on @fd
+ * (after its virtio_net_hdr: sandbox.h)
+ */
 static void sandbox_run_tun_log(int fd)
 {
-	unsigned char pkt[65536];
+	unsigned char buf[SANDBOX_VNET_HDR_LEN + 65536];
+	const unsigned char *pkt = buf + SANDBOX_VNET_HDR_LEN;
 	ssize_t n;
 
-	while ((n = read(fd, pkt, sizeof(pkt))) > 0) {
+	while ((n = read(fd, buf, sizeof(buf))) > SANDBOX_VNET_HDR_LEN) {
+		n -= SANDBOX_VNET_HDR_LEN;
 		if ((pkt[0] >> 4) == 6 && n >= 40)
 			fprintf(stderr, "tun: ipv6 len=%zd next=%u%s%u\n", n,
 				pkt[6], pkt[6] == 58 ? " icmp6-type=" : " ",
