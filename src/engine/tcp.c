@@ -321,6 +321,18 @@ static void tcp_reset(struct engine *e, struct tcp_flow *t, const char *why)
 	FLOW_DBG(&t->f, "reset: %s", why);
 	if (t->tls && *tcp_tls_detail(t->tls))
 		FLOW_DBG(&t->f, "tls: %s", tcp_tls_detail(t->tls));
+	if (t->tls && tcp_tls_nomem(t->tls)) {
+		struct event ev = {.kind = EVENT_RUNTIME_FAILURE};
+		char detail[96];
+
+		snprintf(detail, sizeof(detail), "flow %u: %s", t->f.id,
+			 tcp_tls_detail(t->tls));
+		ev.flow_id = t->f.id;
+		ev.phase = "run";
+		ev.reason_code = "tls_buffer_nomem";
+		ev.detail = detail;
+		events_emit(&ev);
+	}
 	if (t->state != TCP_STATE_CONNECTING)
 		tcp_send_flags(e, t, TCP_RST | TCP_ACK, t->seq_to_child);
 	t->flags |= TCP_F_RST_HOST;
