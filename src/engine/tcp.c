@@ -1512,6 +1512,8 @@ bool tcp_timer(struct engine *e, struct tcp_flow *t)
 			t->f.end = EVENT_END_TIMEOUT;
 			return false;
 		}
+		if (t->tls && e->now_ms - t->f.last_ms > TCP_TLS_TRIM_MS)
+			tcp_tls_trim(t->tls); /* quiet: give memory back */
 		if (t->timer_at_ms && e->now_ms >= t->timer_at_ms)
 			tcp_rto(e, t);
 		if (t->f.state != FLOW_STATE_ACTIVE)

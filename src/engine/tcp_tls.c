@@ -38,12 +38,14 @@
  * flight); from_child when, after TLS took what it could, more than half
  * of it still waits (the socket is behind, and the tree's next window
  * would be small). Growth copies the ring to a new allocation, oldest byte
- * first, so offsets from the oldest byte stay valid. Rings never shrink
- * while the flow lives: the window offered to the tree is the free space
- * of from_child at its current size, and a window once offered must stay
- * usable; to_child could shrink when empty, but a bulk transfer empties it
- * often and would pay for a new allocation each time. So an idle tunnel
- * holds 32 KiB of rings (touched only as far as data reached), a busy
+ * first, so offsets from the oldest byte stay valid. from_child never
+ * shrinks while the flow lives: the window offered to the tree is its free
+ * space at its current size, and a window once offered must stay usable.
+ * to_child goes back to TCP_TLS_RING_MIN when it is empty and the flow has
+ * been quiet for TCP_TLS_TRIM_MS (tcp_tls_trim(), from tcp.c's timer); not
+ * at once, as a bulk transfer empties it often and would pay for a new
+ * allocation each time. So a quiet tunnel holds 32 KiB of rings (up to
+ * 272 KiB if the tree once sent much faster than the proxy took), a busy
  * one up to 512 KiB, plus OpenSSL's own (about 34 KiB, see tls.h).
  *
  * All rings of the run share a budget, TCP_TLS_BUDGET (64 MiB): growth
@@ -469,6 +471,22 @@ bool tcp_tls_idle(const struct tcp_tls *tt)
 {
 	return !tt->tx.len && !tls_conn_unsent(tt->c) &&
 	       (!tt->fin_from_child || tt->shut);
+}
+
+void tcp_tls_trim(struct tcp_tls *tt)
+{
+	uint8_t *buf;
+
+	if (!tt->up || tt->rx.len || tt->rx.cap <= TCP_TLS_RING_MIN)
+		return;
+	buf = tcp_tls_alloc(TCP_TLS_RING_MIN);
+	if (!buf)
+		return; /* keep the larger one: nothing is lost */
+	free(tt->rx.buf);
+	tcp_tls_mem_used -= tt->rx.cap - TCP_TLS_RING_MIN;
+	tt->rx.buf = buf;
+	tt->rx.cap = TCP_TLS_RING_MIN;
+	tt->rx.start = 0;
 }
 
 bool tcp_tls_nomem(const struct tcp_tls *tt)

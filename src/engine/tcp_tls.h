@@ -44,6 +44,11 @@ struct tcp_tls;
 extern size_t tcp_tls_budget;
 extern void *(*tcp_tls_alloc)(size_t size);
 
+/* How long a flow must have been quiet (no segment from the tree) before
+ * its empty to_child ring goes back to TCP_TLS_RING_MIN (tcp_tls_trim())
+ */
+#define TCP_TLS_TRIM_MS 2000
+
 /* tcp_tls_mem() - bytes of rings all TLS flows of the run hold now */
 size_t tcp_tls_mem(void);
 
@@ -124,6 +129,13 @@ size_t tcp_tls_wnd(const struct tcp_tls *tt);
  * if any, became a close_notify: the socket may close
  */
 bool tcp_tls_idle(const struct tcp_tls *tt);
+
+/* tcp_tls_trim() - give memory back: an empty to_child ring larger than
+ * TCP_TLS_RING_MIN goes back to it (from_child never shrinks: the tree
+ * may have been offered its free space). Call on a flow quiet for
+ * TCP_TLS_TRIM_MS; a failed allocation just keeps the ring as it is.
+ */
+void tcp_tls_trim(struct tcp_tls *tt);
 
 /* tcp_tls_nomem() - a buffer could not grow: the flow must be reset */
 bool tcp_tls_nomem(const struct tcp_tls *tt);

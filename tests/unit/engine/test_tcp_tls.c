@@ -12,7 +12,8 @@
  * was acknowledged. The buffers start at TCP_TLS_RING_MIN and grow only
  * when the bytes in flight need it, keeping their bytes in order across a
  * growth while wrapped; the run's budget refuses growth (the flow goes on
- * at its size, intact); a failed allocation fails the flow closed.
+ * at its size, intact); a failed allocation fails the flow closed; an
+ * empty to_child ring can go back to its first size.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -552,6 +553,36 @@ static void test_to_child_grows_wrapped(void **state)
 	pair_close(&p);
 }
 
+/* tcp_tls_trim(): an empty to_child ring goes back to its first size (not
+ * one that holds bytes, not when the allocation fails), and the stream
+ * goes on intact, growing again as needed
+ */
+static void test_trim(void **state)
+{
+	const size_t total = 200000, first = 4 * RING_MIN;
+	struct pair p;
+
+	(void)state;
+	pair_open(&p, NULL, 0, 0);
+	assert_int_equal(srv_send(&p, 0, total), total);
+	assert_int_equal(to_child_prefix(&p, 0, 0, first), first);
+	assert_int_equal(tcp_tls_mem(), RING_MIN + first);
+	tcp_tls_trim(p.tt); /* holds bytes: stays */
+	assert_int_equal(tcp_tls_mem(), RING_MIN + first);
+	assert_int_equal(tcp_tls_acked(p.tt, first), first);
+	tcp_tls_alloc = test_alloc;
+	alloc_left = 0;
+	tcp_tls_trim(p.tt); /* no memory for the small one: stays */
+	assert_int_equal(tcp_tls_mem(), RING_MIN + first);
+	alloc_left = -1;
+	tcp_tls_trim(p.tt);
+	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
+	tcp_tls_trim(p.tt); /* already small */
+	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
+	assert_int_equal(to_child_prefix(&p, first, 0, RX), total - first);
+	pair_close(&p);
+}
+
 /* Early bytes beyond TCP_TLS_RING_MIN get a to_child ring that holds them */
 static void test_early_beyond_min(void **state)
 {
@@ -777,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_from_child_ring_end_small),
 		cmocka_unit_test(test_from_child_grows_odd),
 		cmocka_unit_test(test_to_child_grows_wrapped),
+		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_early_beyond_min),
 		cmocka_unit_test(test_budget_refuses_growth),
 		cmocka_unit_test(test_nomem_to_child),
