@@ -46,7 +46,9 @@
  * at once, as a bulk transfer empties it often and would pay for a new
  * allocation each time. So a quiet tunnel holds 32 KiB of rings (up to
  * 272 KiB if the tree once sent much faster than the proxy took), a busy
- * one up to 512 KiB, plus OpenSSL's own (about 34 KiB, see tls.h).
+ * one up to 512 KiB, plus OpenSSL's own (about 34 KiB, see tls.h). Freed
+ * rings go back to malloc(), which keeps them resident for reuse; after
+ * every MiB freed, malloc_trim() hands the free pages back to the kernel.
  *
  * All rings of the run share a budget, TCP_TLS_BUDGET (64 MiB): growth
  * that would pass it is refused and the ring keeps its size; the flow goes
@@ -72,6 +74,7 @@
 #include "engine/tcp_tls.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -108,6 +111,9 @@ struct tcp_tls {
 
 /* The run's TLS settings: trust store, --proxy-ca, --proxy-insecure */
 static struct tls_ctx *tcp_tls_ctx;
+
+/* Bytes of rings freed between two calls of malloc_trim() */
+#define TCP_TLS_RELEASE_STEP ((size_t)1 << 20)
 
 /* Bytes of all rings of the run, against tcp_tls_budget */
 static size_t tcp_tls_mem_used;
@@ -181,12 +187,31 @@ static int tcp_tls_ring_alloc(struct tcp_tls_ring *r, size_t cap)
 	return 0;
 }
 
+/* tcp_tls_released() - @n bytes of rings were freed. malloc() keeps freed
+ * memory inside the heap, resident, for reuse; after each MiB freed, ask
+ * it to hand the free pages back, so that the engine's RSS follows traffic
+ * down as well as up (glibc; elsewhere the allocator decides)
+ */
+static void tcp_tls_released(size_t n)
+{
+	static size_t since_trim;
+
+	since_trim += n;
+	if (since_trim < TCP_TLS_RELEASE_STEP)
+		return;
+	since_trim = 0;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 /* tcp_tls_ring_free() - drop @r's memory from the run's total */
 static void tcp_tls_ring_free(struct tcp_tls_ring *r)
 {
 	if (!r->buf)
 		return;
 	tcp_tls_mem_used -= r->cap;
+	tcp_tls_released(r->cap);
 	free(r->buf);
 	r->buf = NULL;
 	r->cap = r->start = r->len = 0;
@@ -484,6 +509,7 @@ void tcp_tls_trim(struct tcp_tls *tt)
 		return; /* keep the larger one: nothing is lost */
 	free(tt->rx.buf);
 	tcp_tls_mem_used -= tt->rx.cap - TCP_TLS_RING_MIN;
+	tcp_tls_released(tt->rx.cap);
 	tt->rx.buf = buf;
 	tt->rx.cap = TCP_TLS_RING_MIN;
 	tt->rx.start = 0;
