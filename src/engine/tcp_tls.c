@@ -35,9 +35,10 @@
  * and doubles, up to its cap, only when the bytes in flight need it:
  * to_child when it is full while the tree's window asks for more than it
  * holds (tcp.c asks for window's worth at the offset past what is in
- * flight); from_child when, after TLS took what it could, more than half
- * of it still waits (the socket is behind, and the tree's next window
- * would be small). Growth copies the ring to a new allocation, oldest byte
+ * flight); from_child when a segment of the tree fills it to the brim (the
+ * window is what limits the tree), or when, after TLS took what it could,
+ * more than half of it still waits (the socket is behind, and the tree's
+ * next window would be small). Growth copies the ring to a new allocation, oldest byte
  * first, so offsets from the oldest byte stay valid. from_child never
  * shrinks while the flow lives: the window offered to the tree is its free
  * space at its current size, and a window once offered must stay usable.
@@ -468,17 +469,21 @@ ssize_t tcp_tls_from_child(struct tcp_tls *tt, const uint8_t *data, size_t len)
 	if (n > len)
 		n = len;
 	tcp_tls_ring_put(&tt->tx, data, n);
+	/* The tree used the whole window: it is the window that limits it */
+	if (tt->tx.len == tt->tx.cap && tcp_tls_ring_grow(&tt->tx) < 0)
+		goto nomem;
 	if (tcp_tls_flush(tt) < 0) {
 		errno = EPROTO;
 		return -1;
 	}
 	/* TLS is behind: a bigger ring lets the next window be bigger */
-	if (tt->tx.len > tt->tx.cap / 2 && tcp_tls_ring_grow(&tt->tx) < 0) {
-		tt->nomem = true;
-		errno = ENOMEM;
-		return -1;
-	}
+	if (tt->tx.len > tt->tx.cap / 2 && tcp_tls_ring_grow(&tt->tx) < 0)
+		goto nomem;
 	return (ssize_t)n;
+nomem:
+	tt->nomem = true;
+	errno = ENOMEM;
+	return -1;
 }
 
 int tcp_tls_fin_from_child(struct tcp_tls *tt)

@@ -100,11 +100,13 @@ ssize_t tcp_tls_to_child(struct tcp_tls *tt, size_t off,
 ssize_t tcp_tls_acked(struct tcp_tls *tt, size_t n);
 
 /* tcp_tls_from_child() - take the tree's bytes for the proxy, as many as
- * the buffer has room for, and push what TLS can take now; when more than
- * half of the buffer still waits for TLS, grow it (a larger window next)
+ * the buffer has room for, and push what TLS can take now; when they fill
+ * the buffer, or more than half of it still waits for TLS, grow it (a
+ * larger window next)
  * Return: bytes taken (the tree may be acked for them), or -1 with errno
- * EPROTO when TLS failed, ENOMEM when the buffer could not grow (reset
- * the flow) (send()'s convention)
+ * EPROTO when TLS failed, ENOMEM when the buffer could not grow (send()'s
+ * convention). After -1 the flow must be reset: the bytes of this call are
+ * not taken, though some may have reached the proxy.
  */
 ssize_t tcp_tls_from_child(struct tcp_tls *tt, const uint8_t *data, size_t len);
 
