@@ -13,8 +13,8 @@
  * byte, so a TLS flow keeps two plaintext rings, allocated when the
  * CONNECT tunnel is up and freed with the flow (or when it lingers):
  *
- *   to_child  (up to TCP_TLS_BUF_TO_CHILD, 256 KiB)  what TLS decrypted and the
- *             tree has not ACKed yet. Segments for the tree are copied from
+ *   to_child  (up to TCP_TLS_BUF_TO_CHILD, 256 KiB) what TLS decrypted and
+ *             the tree has not ACKed yet. Segments for the tree are copied from
  *             it at the offset of seq_to_child; retransmissions copy again
  *             from the start; the tree's ACK drops bytes from the front.
  *             TLS is read only while it has room: when it is full, the rest
@@ -24,32 +24,32 @@
  *             (read-ahead, tls_conn_has_pending()), so reading is not tied
  *             to EPOLLIN: every attempt to send to the tree reads first.
  *
- *   from_child (up to TCP_TLS_BUF_FROM_CHILD, 256 KiB) what the tree sent and
- *             we ACKed, not yet taken by tls_conn_write(). The window
+ *   from_child (up to TCP_TLS_BUF_FROM_CHILD, 256 KiB) what the tree sent
+ *             and we ACKed, not yet taken by tls_conn_write(). The window
  *             offered to the tree is its free space, so a well-behaved
  *             tree never sends more than it takes. Every socket event and
  *             every new segment pushes it on; tls_conn_write() takes whole
  *             records and keeps (at most) one stalled record itself.
  *
- * Memory follows traffic. Each ring starts at TCP_TLS_RING_MIN (16 KiB)
- * and doubles, up to its cap, only when the bytes in flight need it:
- * to_child when it is full while the tree's window asks for more than it
- * holds (tcp.c asks for window's worth at the offset past what is in
- * flight); from_child when a segment of the tree fills it to the brim (the
- * window is what limits the tree), or when, after TLS took what it could,
- * more than half of it still waits (the socket is behind, and the tree's
- * next window would be small). Growth copies the ring to a new allocation, oldest byte
+ * Memory follows traffic. Each ring starts at TCP_TLS_RING_MIN (16 KiB) and
+ * doubles, up to its cap, only when the bytes in flight need it: to_child
+ * when it is full while the tree's window asks for more than it holds
+ * (tcp.c asks for window's worth at the offset past what is in flight);
+ * from_child when a segment of the tree fills it to the brim (the window is
+ * what limits the tree), or when, after TLS took what it could, more than
+ * half of it still waits (the socket is behind, and the tree's next window
+ * would be small). Growth copies the ring to a new allocation, oldest byte
  * first, so offsets from the oldest byte stay valid. from_child never
  * shrinks while the flow lives: the window offered to the tree is its free
  * space at its current size, and a window once offered must stay usable.
  * to_child goes back to TCP_TLS_RING_MIN when it is empty and the flow has
  * been quiet for TCP_TLS_TRIM_MS (tcp_tls_trim(), from tcp.c's timer); not
  * at once, as a bulk transfer empties it often and would pay for a new
- * allocation each time. So a quiet tunnel holds 32 KiB of rings (up to
- * 272 KiB if the tree once sent much faster than the proxy took), a busy
- * one up to 512 KiB, plus OpenSSL's own (about 34 KiB, see tls.h). Freed
- * rings go back to malloc(), which keeps them resident for reuse; after
- * every MiB freed, malloc_trim() hands the free pages back to the kernel.
+ * allocation each time. So a quiet tunnel holds 32 KiB of rings (up to 272
+ * KiB once the tree has sent at full speed), a busy one up to 512 KiB, plus
+ * OpenSSL's own (about 34 KiB, see tls.h). Freed rings go back to malloc(),
+ * which keeps them resident for reuse; after every MiB freed, malloc_trim()
+ * hands the free pages back to the kernel.
  *
  * All rings of the run share a budget, TCP_TLS_BUDGET (64 MiB): growth
  * that would pass it is refused and the ring keeps its size; the flow goes
