@@ -10,8 +10,9 @@
  * tree ACKs them, and the window offered to the tree is the free space of
  * the socket's send buffer. Through an https:// proxy the socket carries
  * ciphertext, which can be neither peeked at an offset nor ACKed by the
- * byte, so a TLS flow keeps two plaintext rings, allocated when the
- * CONNECT tunnel is up and freed with the flow (or when it lingers):
+ * byte, so a TLS flow keeps two plaintext rings once the CONNECT tunnel is
+ * up, each allocated when bytes first need it and freed with the flow (or
+ * when it lingers, or has been quiet: see below):
  *
  *   to_child  (up to TCP_TLS_BUF_TO_CHILD, 256 KiB) what TLS decrypted and
  *             the tree has not ACKed yet. Segments for the tree are copied from
@@ -31,35 +32,41 @@
  *             every new segment pushes it on; tls_conn_write() takes whole
  *             records and keeps (at most) one stalled record itself.
  *
- * Memory follows traffic. Each ring starts at TCP_TLS_RING_MIN (16 KiB) and
- * doubles, up to its cap, only when the bytes in flight need it: to_child
- * when it is full while the tree's window asks for more than it holds
- * (tcp.c asks for window's worth at the offset past what is in flight);
- * from_child when a segment of the tree fills it to the brim (the window is
- * what limits the tree), or when, after TLS took what it could, more than
- * half of it still waits (the socket is behind, and the tree's next window
- * would be small). Growth copies the ring to a new allocation, oldest byte
- * first, so offsets from the oldest byte stay valid. from_child never
- * shrinks while the flow lives: the window offered to the tree is its free
- * space at its current size, and a window once offered must stay usable.
- * to_child goes back to TCP_TLS_RING_MIN when it is empty and the flow has
- * been quiet for TCP_TLS_TRIM_MS (tcp_tls_trim(), from tcp.c's timer); not
- * at once, as a bulk transfer empties it often and would pay for a new
- * allocation each time. So a quiet tunnel holds 32 KiB of rings (up to 272
- * KiB once the tree has sent at full speed), a busy one up to 512 KiB, plus
- * OpenSSL's own (about 34 KiB, see tls.h). Freed rings go back to malloc(),
- * which keeps them resident for reuse; after every MiB freed, malloc_trim()
- * hands the free pages back to the kernel.
+ * Memory follows traffic. A ring is allocated only when bytes need it:
+ * to_child when TLS has something to read (OpenSSL holds bytes, or the
+ * socket has data, its end or an error), from_child when the tree's first
+ * bytes come; until then the window offered is TCP_TLS_RING_MIN (16 KiB),
+ * its first size. Each ring then doubles, up to its cap, only when the
+ * bytes in flight need it: to_child when it is full while the tree's window
+ * asks for more than it holds (tcp.c asks for window's worth at the offset
+ * past what is in flight); from_child when a segment of the tree fills it
+ * to the brim (the window is what limits the tree), or when, after TLS took
+ * what it could, more than half of it still waits (the socket is behind,
+ * and the tree's next window would be small). Growth copies the ring to a
+ * new allocation, oldest byte first, so offsets from the oldest byte stay
+ * valid. When the flow has been quiet for TCP_TLS_TRIM_MS (tcp_tls_trim(),
+ * from tcp.c's timer; not at once, as a bulk transfer empties the rings
+ * often and would pay for new allocations each time), an empty to_child
+ * ring is freed, and so is an empty from_child ring that never grew. A
+ * from_child ring that grew stays while the flow lives: the window offered
+ * to the tree is its free space, and a window once offered must stay
+ * usable. So a quiet tunnel holds no rings (256 KiB if the tree once sent
+ * at full speed), a busy one up to 512 KiB, plus OpenSSL's own (about 34
+ * KiB, see tls.h). Freed rings go back to malloc(), which keeps them
+ * resident for reuse; after every MiB freed, malloc_trim() hands the free
+ * pages back to the kernel.
  *
  * All rings of the run share a budget, TCP_TLS_BUDGET (64 MiB): growth
  * that would pass it is refused and the ring keeps its size; the flow goes
  * on, slower, never wrong (to_child hands out what it holds; from_child's
- * window stays as it was). The first 32 KiB of a tunnel do not wait for the
- * budget: a tunnel must work at all, and their number is bounded by the
- * flow table. An allocation that fails is not a refusal: the process is
- * short of memory, and the flow fails closed (tcp_tls_nomem(); tcp.c
- * resets it and logs a runtime_failure tls_buffer_nomem) with every byte
- * it took still in order; nothing is dropped silently.
+ * window stays as it was). The first TCP_TLS_RING_MIN of each ring does not
+ * wait for the budget: a tunnel must work at all, and their number is
+ * bounded by the flow table. An allocation that fails is not a refusal:
+ * the process is short of memory, and the flow fails closed
+ * (tcp_tls_nomem(); tcp.c resets it and logs a runtime_failure
+ * tls_buffer_nomem) with every byte it took still in order; nothing is
+ * dropped silently. That includes a from_child ring that was freed while
+ * quiet and cannot come back for the window of TCP_TLS_RING_MIN offered.
  *
  * Plain flows get none of this, and their path does not change: tcp.c asks
  * `t->tls` at the few points where bytes enter or leave the socket.
@@ -224,8 +231,11 @@ static void tcp_tls_ring_free(struct tcp_tls_ring *r)
 static void tcp_tls_ring_copy(const struct tcp_tls_ring *r, size_t off,
 			      uint8_t *dst, size_t n)
 {
-	size_t pos = (r->start + off) % r->cap, k = 0;
+	size_t pos, k = 0;
 
+	if (!n)
+		return;
+	pos = (r->start + off) % r->cap;
 	while (k < n) {
 		size_t c = n - k;
 
@@ -243,8 +253,11 @@ static void tcp_tls_ring_copy(const struct tcp_tls_ring *r, size_t off,
 static void tcp_tls_ring_put(struct tcp_tls_ring *r, const uint8_t *data,
 			     size_t n)
 {
-	size_t pos = (r->start + r->len) % r->cap, k = 0;
+	size_t pos, k = 0;
 
+	if (!n)
+		return;
+	pos = (r->start + r->len) % r->cap;
 	while (k < n) {
 		size_t c = n - k;
 
@@ -272,7 +285,10 @@ static void tcp_tls_ring_drop(struct tcp_tls_ring *r, size_t n)
 static size_t tcp_tls_ring_head(const struct tcp_tls_ring *r,
 				const uint8_t **at)
 {
-	*at = r->buf + r->start;
+	*at = r->buf;
+	if (!r->len)
+		return 0; /* also when there is no buffer */
+	*at += r->start;
 	return r->len < r->cap - r->start ? r->len : r->cap - r->start;
 }
 
@@ -314,30 +330,51 @@ static int tcp_tls_ring_grow(struct tcp_tls_ring *r)
 
 int tcp_tls_relay_start(struct tcp_tls *tt, const uint8_t *early, size_t n)
 {
-	size_t rx_cap = TCP_TLS_RING_MIN;
-
 	if (n > TCP_TLS_BUF_TO_CHILD || tt->up)
 		return -EINVAL;
-	while (rx_cap < n)
-		rx_cap *= 2;
-	if (tcp_tls_ring_alloc(&tt->rx, rx_cap))
-		return -ENOMEM;
-	if (tcp_tls_ring_alloc(&tt->tx, TCP_TLS_RING_MIN)) {
-		tcp_tls_ring_free(&tt->rx);
-		return -ENOMEM;
+	if (n) {
+		size_t rx_cap = TCP_TLS_RING_MIN;
+
+		while (rx_cap < n)
+			rx_cap *= 2;
+		if (tcp_tls_ring_alloc(&tt->rx, rx_cap))
+			return -ENOMEM;
+		tcp_tls_ring_put(&tt->rx, early, n);
 	}
-	tcp_tls_ring_put(&tt->rx, early, n);
 	tt->up = true;
 	return 0;
 }
 
-/* tcp_tls_fill() - decrypt into the to_child ring while TLS has bytes:
- * as far as it has room, then, while the tree wants @need bytes held,
- * growing it; note the proxy's end or a failure
- * Return: 0, or -ENOMEM when growth failed (tt->nomem is set)
+/* tcp_tls_rx_wanted() - is there anything for TLS to read, so that the
+ * to_child ring must be there: bytes OpenSSL holds, or anything at all on
+ * the socket (data, its end or an error: TLS must see each of them)
+ */
+static bool tcp_tls_rx_wanted(const struct tcp_tls *tt)
+{
+	uint8_t byte;
+
+	if (tls_conn_has_pending(tt->c))
+		return true;
+	return recv(tt->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 ||
+	       (errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* tcp_tls_fill() - decrypt into the to_child ring while TLS has bytes
+ * (allocating the ring first if it has none): as far as it has room,
+ * then, while the tree wants @need bytes held, growing it; note the
+ * proxy's end or a failure
+ * Return: 0, or -ENOMEM when an allocation failed (tt->nomem is set)
  */
 static int tcp_tls_fill(struct tcp_tls *tt, size_t need)
 {
+	if (!tt->rx.buf && !tt->rx_eof && !tt->rx_err) {
+		if (!tcp_tls_rx_wanted(tt))
+			return 0;
+		if (tcp_tls_ring_alloc(&tt->rx, TCP_TLS_RING_MIN)) {
+			tt->nomem = true;
+			return -ENOMEM;
+		}
+	}
 	while (!tt->rx_eof && !tt->rx_err) {
 		enum tls_result r;
 		uint8_t *at;
@@ -465,6 +502,9 @@ ssize_t tcp_tls_from_child(struct tcp_tls *tt, const uint8_t *data, size_t len)
 		errno = EPROTO;
 		return -1;
 	}
+	/* the window offered while it had none was TCP_TLS_RING_MIN */
+	if (!tt->tx.buf && tcp_tls_ring_alloc(&tt->tx, TCP_TLS_RING_MIN))
+		goto nomem;
 	n = tt->tx.cap - tt->tx.len;
 	if (n > len)
 		n = len;
@@ -494,7 +534,9 @@ int tcp_tls_fin_from_child(struct tcp_tls *tt)
 
 size_t tcp_tls_wnd(const struct tcp_tls *tt)
 {
-	return tt->up && !tt->nomem ? tt->tx.cap - tt->tx.len : 0;
+	if (!tt->up || tt->nomem)
+		return 0;
+	return tt->tx.buf ? tt->tx.cap - tt->tx.len : TCP_TLS_RING_MIN;
 }
 
 bool tcp_tls_idle(const struct tcp_tls *tt)
@@ -505,19 +547,13 @@ bool tcp_tls_idle(const struct tcp_tls *tt)
 
 void tcp_tls_trim(struct tcp_tls *tt)
 {
-	uint8_t *buf;
-
-	if (!tt->up || tt->rx.len || tt->rx.cap <= TCP_TLS_RING_MIN)
+	if (!tt->up)
 		return;
-	buf = tcp_tls_alloc(TCP_TLS_RING_MIN);
-	if (!buf)
-		return; /* keep the larger one: nothing is lost */
-	free(tt->rx.buf);
-	tcp_tls_mem_used -= tt->rx.cap - TCP_TLS_RING_MIN;
-	tcp_tls_released(tt->rx.cap);
-	tt->rx.buf = buf;
-	tt->rx.cap = TCP_TLS_RING_MIN;
-	tt->rx.start = 0;
+	if (!tt->rx.len)
+		tcp_tls_ring_free(&tt->rx);
+	/* the window offered stays TCP_TLS_RING_MIN (tcp_tls_wnd()) */
+	if (!tt->tx.len && tt->tx.cap == TCP_TLS_RING_MIN)
+		tcp_tls_ring_free(&tt->tx);
 }
 
 bool tcp_tls_nomem(const struct tcp_tls *tt)

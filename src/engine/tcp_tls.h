@@ -27,14 +27,15 @@ struct tcp_tls;
 #define TCP_TLS_BUF_TO_CHILD   (256u << 10)
 #define TCP_TLS_BUF_FROM_CHILD (256u << 10)
 
-/* What each of the two rings starts with; they double while the bytes in
- * flight need it, up to the sizes above (tcp_tls.c)
+/* What each of the two rings starts with, once bytes need it (the window
+ * offered before); they double while the bytes in flight need it, up to
+ * the sizes above (tcp_tls.c)
  */
 #define TCP_TLS_RING_MIN (16u << 10)
 
 /* All rings of the run together: growth beyond this is refused, and the
  * flow goes on at the size it has (the first TCP_TLS_RING_MIN of each
- * ring of a new tunnel is always given)
+ * ring is always given)
  */
 #define TCP_TLS_BUDGET ((size_t)64 << 20)
 
@@ -45,7 +46,7 @@ extern size_t tcp_tls_budget;
 extern void *(*tcp_tls_alloc)(size_t size);
 
 /* How long a flow must have been quiet (no segment from the tree) before
- * its empty to_child ring goes back to TCP_TLS_RING_MIN (tcp_tls_trim())
+ * its empty rings are freed (tcp_tls_trim())
  */
 #define TCP_TLS_TRIM_MS 2000
 
@@ -63,7 +64,8 @@ void tcp_tls_fini(void);
 
 /* tcp_tls_new() - TLS state for the connected socket @fd to the proxy
  * @host:	the proxy host as in the URI (SNI and the name checked)
- * No buffers yet: those come with tcp_tls_relay_start().
+ * No buffers yet: they come when bytes need them, after
+ * tcp_tls_relay_start().
  * Return: the state, or NULL with errno set
  */
 struct tcp_tls *tcp_tls_new(int fd, const char *host);
@@ -71,10 +73,10 @@ struct tcp_tls *tcp_tls_new(int fd, const char *host);
 /* tcp_tls_conn() - the TLS connection of @tt, for the handshakes */
 struct tls_conn *tcp_tls_conn(struct tcp_tls *tt);
 
-/* tcp_tls_relay_start() - the CONNECT tunnel is up: allocate the two
- * rings at TCP_TLS_RING_MIN (to_child larger if @early needs it) and keep
- * @early (@n bytes the proxy sent after its reply header, at most
- * TCP_TLS_BUF_TO_CHILD) as the first bytes for the tree
+/* tcp_tls_relay_start() - the CONNECT tunnel is up: keep @early (@n bytes
+ * the proxy sent after its reply header, at most TCP_TLS_BUF_TO_CHILD) as
+ * the first bytes for the tree, in a to_child ring that holds them; the
+ * rings are otherwise allocated when bytes first need them
  * Return: 0, -ENOMEM, or -EINVAL (too much early data, or called twice)
  */
 int tcp_tls_relay_start(struct tcp_tls *tt, const uint8_t *early, size_t n);
@@ -123,7 +125,7 @@ int tcp_tls_fin_from_child(struct tcp_tls *tt);
 int tcp_tls_flush(struct tcp_tls *tt);
 
 /* tcp_tls_wnd() - room for the tree's bytes at the buffer's present
- * size: the window to advertise (buffers never shrink, so it holds)
+ * size (TCP_TLS_RING_MIN while it has none): the window to advertise
  */
 size_t tcp_tls_wnd(const struct tcp_tls *tt);
 
@@ -132,10 +134,10 @@ size_t tcp_tls_wnd(const struct tcp_tls *tt);
  */
 bool tcp_tls_idle(const struct tcp_tls *tt);
 
-/* tcp_tls_trim() - give memory back: an empty to_child ring larger than
- * TCP_TLS_RING_MIN goes back to it (from_child never shrinks: the tree
- * may have been offered its free space). Call on a flow quiet for
- * TCP_TLS_TRIM_MS; a failed allocation just keeps the ring as it is.
+/* tcp_tls_trim() - give memory back: free an empty to_child ring, and an
+ * empty from_child ring that never grew (one that grew stays: the tree may
+ * have been offered its free space). Call on a flow quiet for
+ * TCP_TLS_TRIM_MS; the rings come back when bytes need them.
  */
 void tcp_tls_trim(struct tcp_tls *tt);
 

@@ -407,8 +407,8 @@ static void from_child_run(int sockbuf, size_t every, bool grow, bool odd)
 	ssize_t n;
 
 	pair_open(&p, NULL, 0, sockbuf);
-	if (!grow)
-		tcp_tls_budget = tcp_tls_mem() + RING_MIN;
+	if (!grow) /* from_child may double once; to_child is never used */
+		tcp_tls_budget = 2 * RING_MIN;
 	assert_int_equal(tcp_tls_wnd(p.tt), RING_MIN);
 	while (taken < total) {
 		size_t want = odd ? 1 + (round * 7919) % 9001 : sizeof(buf);
@@ -438,8 +438,8 @@ static void from_child_run(int sockbuf, size_t every, bool grow, bool odd)
 	}
 	assert_true(was_full);
 	assert_true(wnd_max > RING_MIN && wnd_max <= TX);
-	if (!grow) /* to_child as it started, from_child doubled once */
-		assert_int_equal(tcp_tls_mem(), RING_MIN + 2 * RING_MIN);
+	if (!grow)
+		assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
 	assert_int_equal(tcp_tls_fin_from_child(p.tt), 0);
 	for (round = 0; srv_recv(&p, &at); round++) {
 		assert_true(round < MAX_ROUNDS);
@@ -528,24 +528,31 @@ static void test_to_child_grows_wrapped(void **state)
 
 	(void)state;
 	pair_open(&p, NULL, 0, 0);
-	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
+	/* no ring while there is nothing to read (after what TLS itself
+	 * had to read: the server's session tickets)
+	 */
+	assert_int_equal(to_child(&p, 0, (uint8_t[16]){0}, 16), -EAGAIN);
+	tcp_tls_trim(p.tt);
+	assert_int_equal(tcp_tls_mem(), 0);
+	assert_int_equal(to_child(&p, 0, (uint8_t[16]){0}, 16), -EAGAIN);
+	assert_int_equal(tcp_tls_mem(), 0);
 	assert_int_equal(srv_send(&p, 0, 200000), 200000);
 	/* the ring full, and no more asked for: no growth */
 	assert_int_equal(to_child_prefix(&p, 0, 0, RING_MIN), RING_MIN);
-	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
+	assert_int_equal(tcp_tls_mem(), RING_MIN);
 	/* ACK some: the next bytes go round the end of the ring */
 	assert_int_equal(tcp_tls_acked(p.tt, first), first);
 	assert_int_equal(to_child_prefix(&p, first, RING_MIN - first, first),
 			 first);
-	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
+	assert_int_equal(tcp_tls_mem(), RING_MIN);
 	/* the tree's window asks for more: it grows (twice), wrapped */
 	assert_int_equal(to_child_prefix(&p, first, RING_MIN, 3 * RING_MIN),
 			 3 * RING_MIN);
-	assert_int_equal(tcp_tls_mem(), RING_MIN + 4 * RING_MIN);
+	assert_int_equal(tcp_tls_mem(), 4 * RING_MIN);
 	/* everything held is still there, in order, from the oldest byte */
 	assert_int_equal(to_child_prefix(&p, first, 0, 4 * RING_MIN),
 			 4 * RING_MIN);
-	assert_int_equal(tcp_tls_mem(), RING_MIN + 4 * RING_MIN);
+	assert_int_equal(tcp_tls_mem(), 4 * RING_MIN);
 	/* and the rest of the stream follows */
 	assert_int_equal(tcp_tls_acked(p.tt, 4 * RING_MIN), 4 * RING_MIN);
 	assert_int_equal(to_child_prefix(&p, first + 4 * RING_MIN, 0, RX),
@@ -553,37 +560,59 @@ static void test_to_child_grows_wrapped(void **state)
 	pair_close(&p);
 }
 
-/* tcp_tls_trim(): an empty to_child ring goes back to its first size (not
- * one that holds bytes, not when the allocation fails), and the stream
- * goes on intact, growing again as needed
+/* tcp_tls_trim(): an empty to_child ring is freed (not one that holds
+ * bytes), and comes back, growing as needed, when bytes do; an empty
+ * from_child ring is freed while it never grew (the window stays), not
+ * once it did; the streams go on intact both ways
  */
 static void test_trim(void **state)
 {
+	static uint8_t buf[3 * RING_MIN];
 	const size_t total = 200000, first = 4 * RING_MIN;
+	size_t at = 0;
 	struct pair p;
+	int round;
 
 	(void)state;
 	pair_open(&p, NULL, 0, 0);
 	assert_int_equal(srv_send(&p, 0, total), total);
 	assert_int_equal(to_child_prefix(&p, 0, 0, first), first);
-	assert_int_equal(tcp_tls_mem(), RING_MIN + first);
+	assert_int_equal(tcp_tls_mem(), first);
 	tcp_tls_trim(p.tt); /* holds bytes: stays */
-	assert_int_equal(tcp_tls_mem(), RING_MIN + first);
+	assert_int_equal(tcp_tls_mem(), first);
 	assert_int_equal(tcp_tls_acked(p.tt, first), first);
-	tcp_tls_alloc = test_alloc;
-	alloc_left = 0;
-	tcp_tls_trim(p.tt); /* no memory for the small one: stays */
-	assert_int_equal(tcp_tls_mem(), RING_MIN + first);
-	alloc_left = -1;
 	tcp_tls_trim(p.tt);
-	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
-	tcp_tls_trim(p.tt); /* already small */
-	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
+	assert_int_equal(tcp_tls_mem(), 0);
 	assert_int_equal(to_child_prefix(&p, first, 0, RX), total - first);
+	assert_int_equal(tcp_tls_acked(p.tt, total - first), total - first);
+	/* from_child: a few bytes, taken by TLS, then quiet */
+	fill_pattern(buf, 0, 1000);
+	assert_int_equal(tcp_tls_from_child(p.tt, buf, 1000), 1000);
+	assert_int_equal(tcp_tls_mem(), RX + RING_MIN); /* to_child grew */
+	tcp_tls_trim(p.tt);
+	assert_int_equal(tcp_tls_mem(), 0);
+	assert_int_equal(tcp_tls_wnd(p.tt), RING_MIN);
+	/* a full window grows it; then it stays, and so does its window */
+	fill_pattern(buf, 1000, sizeof(buf));
+	assert_int_equal(tcp_tls_from_child(p.tt, buf, sizeof(buf)), RING_MIN);
+	for (round = 0; round < 1000 && !tcp_tls_idle(p.tt); round++) {
+		assert_int_equal(srv_recv(&p, &at), 1);
+		assert_int_equal(tcp_tls_flush(p.tt), 0);
+	}
+	assert_true(tcp_tls_idle(p.tt));
+	assert_int_equal(tcp_tls_wnd(p.tt), 2 * RING_MIN);
+	tcp_tls_trim(p.tt);
+	assert_int_equal(tcp_tls_wnd(p.tt), 2 * RING_MIN);
+	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
+	for (round = 0; round < 100 && at < 1000 + RING_MIN; round++)
+		assert_int_equal(srv_recv(&p, &at), 1);
+	assert_int_equal(at, 1000 + RING_MIN);
 	pair_close(&p);
 }
 
-/* Early bytes beyond TCP_TLS_RING_MIN get a to_child ring that holds them */
+/* Early bytes beyond TCP_TLS_RING_MIN get a to_child ring that holds
+ * them; from_child has none yet
+ */
 static void test_early_beyond_min(void **state)
 {
 	static uint8_t early[RING_MIN + 5000];
@@ -592,7 +621,7 @@ static void test_early_beyond_min(void **state)
 	(void)state;
 	fill_pattern(early, 0, sizeof(early));
 	pair_open(&p, early, sizeof(early), 0);
-	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN + RING_MIN);
+	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
 	assert_int_equal(to_child_prefix(&p, 0, 0, RX), sizeof(early));
 	pair_close(&p);
 }
@@ -609,8 +638,7 @@ static void test_budget_refuses_growth(void **state)
 
 	(void)state;
 	pair_open(&p, NULL, 0, 4096);
-	tcp_tls_budget =
-		tcp_tls_mem() + RING_MIN - 1; /* one byte short of a doubling */
+	tcp_tls_budget = RING_MIN; /* no growth: the first rings are given */
 	/* to the tree: never more than the ring holds, however much is asked */
 	while (acked < total) {
 		ssize_t n;
@@ -625,7 +653,7 @@ static void test_budget_refuses_growth(void **state)
 		assert_int_equal(tcp_tls_acked(p.tt, (size_t)n), n);
 		acked += (size_t)n;
 	}
-	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
+	assert_int_equal(tcp_tls_mem(), RING_MIN);
 	/* from the tree, with the server behind: the window stays small */
 	while (taken < total) {
 		size_t want = total - taken < sizeof(buf) ? total - taken
@@ -666,7 +694,7 @@ static void test_nomem_to_child(void **state)
 	(void)state;
 	pair_open(&p, NULL, 0, 0);
 	tcp_tls_alloc = test_alloc;
-	alloc_left = 0;
+	alloc_left = 1; /* the first ring, not its growth */
 	assert_int_equal(srv_send(&p, 0, 100000), 100000);
 	for (round = 0; round < 1000 && n == -EAGAIN; round++)
 		n = to_child(&p, 0, buf, sizeof(buf));
@@ -678,7 +706,7 @@ static void test_nomem_to_child(void **state)
 	errno = 0;
 	assert_int_equal(tcp_tls_from_child(p.tt, buf, 100), -1);
 	assert_int_equal(errno, ENOMEM);
-	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
+	assert_int_equal(tcp_tls_mem(), RING_MIN);
 	pair_close(&p);
 }
 
@@ -696,7 +724,7 @@ static void test_nomem_from_child(void **state)
 	(void)state;
 	pair_open(&p, NULL, 0, 4096);
 	tcp_tls_alloc = test_alloc;
-	alloc_left = 0;
+	alloc_left = 1; /* the first ring, not its growth */
 	while (n >= 0) {
 		assert_true(++round < MAX_ROUNDS);
 		assert_true(tcp_tls_wnd(p.tt) <= RING_MIN);
@@ -714,21 +742,47 @@ static void test_nomem_from_child(void **state)
 	pair_close(&p);
 }
 
-/* The tunnel's first allocations fail: nothing is kept or counted */
-static void test_nomem_relay_start(void **state)
+/* The first allocation of a ring fails: for early bytes at the start of
+ * the tunnel (nothing kept or counted), for the first bytes from TLS, for
+ * the tree's first bytes: each fails the flow closed
+ */
+static void test_nomem_first(void **state)
 {
+	uint8_t early[10] = {0}, buf[100];
 	struct pair p;
+	ssize_t n = -EAGAIN;
+	int round;
 
 	(void)state;
-	for (int ok = 0; ok < 2; ok++) {
-		pair_handshake(&p, 0);
-		tcp_tls_alloc = test_alloc;
-		alloc_left = ok;
-		assert_int_equal(tcp_tls_relay_start(p.tt, NULL, 0), -ENOMEM);
-		assert_int_equal(tcp_tls_mem(), 0);
-		assert_int_equal(tcp_tls_wnd(p.tt), 0);
-		pair_close(&p);
-	}
+	pair_handshake(&p, 0);
+	tcp_tls_alloc = test_alloc;
+	alloc_left = 0;
+	assert_int_equal(tcp_tls_relay_start(p.tt, early, sizeof(early)),
+			 -ENOMEM);
+	assert_int_equal(tcp_tls_mem(), 0);
+	assert_int_equal(tcp_tls_wnd(p.tt), 0);
+	pair_close(&p);
+
+	pair_open(&p, NULL, 0, 0);
+	tcp_tls_alloc = test_alloc;
+	alloc_left = 0;
+	assert_int_equal(srv_send(&p, 0, 100), 100);
+	for (round = 0; round < 1000 && n == -EAGAIN; round++)
+		n = to_child(&p, 0, buf, sizeof(buf));
+	assert_int_equal(n, -ENOMEM);
+	assert_int_equal(tcp_tls_wnd(p.tt), 0);
+	pair_close(&p);
+
+	pair_open(&p, NULL, 0, 0);
+	tcp_tls_alloc = test_alloc;
+	alloc_left = 0;
+	assert_int_equal(tcp_tls_wnd(p.tt), RING_MIN);
+	errno = 0;
+	assert_int_equal(tcp_tls_from_child(p.tt, buf, sizeof(buf)), -1);
+	assert_int_equal(errno, ENOMEM);
+	assert_true(tcp_tls_nomem(p.tt));
+	assert_int_equal(tcp_tls_mem(), 0);
+	pair_close(&p);
 }
 
 /* The server's close_notify: the stream ends once everything before it
@@ -814,7 +868,7 @@ int main(void)
 		cmocka_unit_test(test_budget_refuses_growth),
 		cmocka_unit_test(test_nomem_to_child),
 		cmocka_unit_test(test_nomem_from_child),
-		cmocka_unit_test(test_nomem_relay_start),
+		cmocka_unit_test(test_nomem_first),
 		cmocka_unit_test(test_close_notify_is_eof),
 		cmocka_unit_test(test_cut_is_error_after_ack),
 		cmocka_unit_test(test_ack_beyond),
