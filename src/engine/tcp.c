@@ -332,6 +332,18 @@ static void tcp_reset(struct engine *e, struct tcp_flow *t, const char *why)
 	FLOW_DBG(&t->f, "reset: %s", why);
 	if (t->tls && *tcp_tls_detail(t->tls))
 		FLOW_DBG(&t->f, "tls: %s", tcp_tls_detail(t->tls));
+	if (t->tls && tcp_tls_nomem(t->tls)) {
+		struct event ev = {.kind = EVENT_RUNTIME_FAILURE};
+		char detail[96];
+
+		snprintf(detail, sizeof(detail), "flow %u: %s", t->f.id,
+			 tcp_tls_detail(t->tls));
+		ev.flow_id = t->f.id;
+		ev.phase = "run";
+		ev.reason_code = "tls_buffer_nomem";
+		ev.detail = detail;
+		events_emit(&ev);
+	}
 	if (t->state != TCP_STATE_CONNECTING)
 		tcp_send_flags(e, t, TCP_RST | TCP_ACK, t->seq_to_child);
 	t->flags |= TCP_F_RST_HOST;
@@ -1596,6 +1608,8 @@ bool tcp_timer(struct engine *e, struct tcp_flow *t)
 			t->f.end = EVENT_END_TIMEOUT;
 			return false;
 		}
+		if (t->tls && e->now_ms - t->f.last_ms > TCP_TLS_TRIM_MS)
+			tcp_tls_trim(t->tls); /* quiet: give memory back */
 		if (t->timer_at_ms && e->now_ms >= t->timer_at_ms)
 			tcp_rto(e, t);
 		if (t->f.state != FLOW_STATE_ACTIVE)

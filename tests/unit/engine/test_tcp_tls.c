@@ -9,7 +9,11 @@
  * as the window says and reach the server intact; the tree's FIN becomes
  * close_notify and SHUT_WR; the server's close_notify ends the stream, and
  * a cut without it is an error, reported only once everything before it
- * was acknowledged.
+ * was acknowledged. The buffers start at TCP_TLS_RING_MIN and grow only
+ * when the bytes in flight need it, keeping their bytes in order across a
+ * growth while wrapped; the run's budget refuses growth (the flow goes on
+ * at its size, intact); a failed allocation fails the flow closed; an
+ * empty to_child ring can go back to its first size.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -33,6 +37,7 @@
 
 #define RX	   TCP_TLS_BUF_TO_CHILD
 #define TX	   TCP_TLS_BUF_FROM_CHILD
+#define RING_MIN   ((size_t)TCP_TLS_RING_MIN)
 #define MAX_ROUNDS 1000000 /* no test may spin for ever */
 
 static EVP_PKEY *srv_key;
@@ -121,16 +126,32 @@ static int teardown_all(void **state)
 	return 0;
 }
 
-/* pair_open() - a socketpair (with @sockbuf bytes of socket buffers each
- * way when > 0), our TLS state on one end, an OpenSSL server on the other,
- * both handshaken; the tunnel starts with @early
+/* Allocations tcp_tls_alloc() lets through before it fails; -1: all */
+static int alloc_left = -1;
+
+/* test_alloc() - malloc() until alloc_left runs out */
+static void *test_alloc(size_t size)
+{
+	if (!alloc_left)
+		return NULL;
+	if (alloc_left > 0)
+		alloc_left--;
+	return malloc(size);
+}
+
+/* pair_handshake() - a socketpair (with @sockbuf bytes of socket buffers
+ * each way when > 0), our TLS state on one end, an OpenSSL server on the
+ * other, both handshaken; no tunnel yet
  */
-static void pair_open(struct pair *p, const uint8_t *early, size_t n,
-		      int sockbuf)
+static void pair_handshake(struct pair *p, int sockbuf)
 {
 	bool c_done = false, s_done = false;
 	int sv[2], round;
 
+	/* what a run has, even after a test that failed half-way */
+	tcp_tls_budget = TCP_TLS_BUDGET;
+	tcp_tls_alloc = malloc;
+	alloc_left = -1;
 	memset(p, 0, sizeof(*p));
 	assert_int_equal(socketpair(AF_UNIX,
 				    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -173,12 +194,26 @@ static void pair_open(struct pair *p, const uint8_t *early, size_t n,
 		}
 	}
 	assert_true(c_done && s_done);
+}
+
+/* pair_open() - pair_handshake(), then the tunnel starts with @early */
+static void pair_open(struct pair *p, const uint8_t *early, size_t n,
+		      int sockbuf)
+{
+	pair_handshake(p, sockbuf);
 	assert_int_equal(tcp_tls_relay_start(p->tt, early, n), 0);
 }
 
+/* pair_close() - free everything of @p; the run's rings are all gone
+ * again, and the seams are back to what a run has
+ */
 static void pair_close(struct pair *p)
 {
 	tcp_tls_free(p->tt);
+	assert_int_equal(tcp_tls_mem(), 0);
+	tcp_tls_budget = TCP_TLS_BUDGET;
+	tcp_tls_alloc = malloc;
+	alloc_left = -1;
 	SSL_free(p->s);
 	SSL_CTX_free(p->sctx);
 	close(p->cfd);
@@ -354,25 +389,36 @@ static void test_to_child_stops_when_full(void **state)
  * free space of the buffer) goes, and reach the server intact when it
  * reads; the FIN becomes close_notify, then SHUT_WR. @sockbuf: socket
  * buffer size, or 0 for the default; the server reads whenever the
- * window is closed, and every @every rounds once it was
+ * window is closed, and every @every rounds once it was. @grow: the
+ * buffer may grow to its cap (and must, as the socket is behind); else
+ * the budget holds it at twice TCP_TLS_RING_MIN (TLS takes a whole
+ * record, TLS_RECORD_MAX, when it can, so a ring of one record would be
+ * emptied at every push and never wrap). @odd: the tree's segments have sizes
+ * that are not a divisor of the buffer's, so that TLS's pushes end
+ * anywhere in it, and often at its very end
  */
-static void from_child_run(int sockbuf, size_t every)
+static void from_child_run(int sockbuf, size_t every, bool grow, bool odd)
 {
 	static uint8_t buf[100000];
 	const size_t total = 3u << 20;
-	size_t taken = 0, at = 0, round = 0, wnd;
+	size_t taken = 0, at = 0, round = 0, wnd, wnd_max = 0;
 	bool was_full = false;
 	struct pair p;
 	ssize_t n;
 
 	pair_open(&p, NULL, 0, sockbuf);
-	assert_int_equal(tcp_tls_wnd(p.tt), TX);
+	if (!grow) /* from_child may double once; to_child is never used */
+		tcp_tls_budget = 2 * RING_MIN;
+	assert_int_equal(tcp_tls_wnd(p.tt), RING_MIN);
 	while (taken < total) {
-		size_t want = total - taken < sizeof(buf) ? total - taken
-							  : sizeof(buf);
+		size_t want = odd ? 1 + (round * 7919) % 9001 : sizeof(buf);
 
+		if (want > total - taken)
+			want = total - taken;
 		assert_true(++round < MAX_ROUNDS);
 		wnd = tcp_tls_wnd(p.tt);
+		if (wnd > wnd_max)
+			wnd_max = wnd;
 		fill_pattern(buf, taken, want);
 		n = tcp_tls_from_child(p.tt, buf, want);
 		assert_true(n >= 0);
@@ -391,6 +437,9 @@ static void from_child_run(int sockbuf, size_t every)
 		}
 	}
 	assert_true(was_full);
+	assert_true(wnd_max > RING_MIN && wnd_max <= TX);
+	if (!grow)
+		assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
 	assert_int_equal(tcp_tls_fin_from_child(p.tt), 0);
 	for (round = 0; srv_recv(&p, &at); round++) {
 		assert_true(round < MAX_ROUNDS);
@@ -404,12 +453,12 @@ static void from_child_run(int sockbuf, size_t every)
 }
 
 /* Small socket buffers: TLS takes the buffer a record or two at a time, so
- * that its start moves round the ring
+ * that its start moves round the ring, which grows to its cap
  */
 static void test_from_child_small_socket(void **state)
 {
 	(void)state;
-	from_child_run(16384, 8);
+	from_child_run(16384, 8, true, false);
 }
 
 /* Default socket buffers and a server that reads at once: one push often
@@ -418,7 +467,322 @@ static void test_from_child_small_socket(void **state)
 static void test_from_child_default_socket(void **state)
 {
 	(void)state;
-	from_child_run(0, 1);
+	from_child_run(0, 1, true, false);
+}
+
+/* A ring the budget holds at two records and segments of odd sizes.
+ * TLS takes whole records, so the ring's start moves by records; the
+ * bytes up to its very end go to TLS in one piece when the ring is full
+ * and wrapped after a stall (start one record in) and the socket then has
+ * room for all of them: the server reads only when the window has closed,
+ * from socket buffers larger than the ring. An over-read at the end would
+ * put a foreign byte into the stream (and ASan would see it too).
+ */
+static void test_from_child_ring_end(void **state)
+{
+	(void)state;
+	from_child_run(0, MAX_ROUNDS, false, true);
+}
+
+/* The same with tiny socket buffers: TLS stalls on almost every record */
+static void test_from_child_ring_end_small(void **state)
+{
+	(void)state;
+	from_child_run(4096, 3, false, true);
+}
+
+/* The same with the ring free to grow and odd segments */
+static void test_from_child_grows_odd(void **state)
+{
+	(void)state;
+	from_child_run(4096, 5, true, true);
+}
+
+/* to_child_prefix() - the tree reads what is held from @off (@len at
+ * most), waiting for the server's bytes; checks them against the stream
+ * at @base + @off
+ * Return: bytes read
+ */
+static size_t to_child_prefix(struct pair *p, size_t base, size_t off,
+			      size_t len)
+{
+	static uint8_t buf[RX];
+	ssize_t n = -EAGAIN;
+	int round;
+
+	assert_true(len <= sizeof(buf));
+	for (round = 0; round < 1000 && n == -EAGAIN; round++)
+		n = to_child(p, off, buf, len);
+	assert_true(n > 0);
+	check_pattern(buf, base + off, (size_t)n);
+	return (size_t)n;
+}
+
+/* The to_child ring grows only when the tree asks for more than it holds,
+ * and keeps its bytes in order when it grows while wrapped
+ */
+static void test_to_child_grows_wrapped(void **state)
+{
+	const size_t first = 10000;
+	struct pair p;
+
+	(void)state;
+	pair_open(&p, NULL, 0, 0);
+	/* no ring while there is nothing to read (after what TLS itself
+	 * had to read: the server's session tickets)
+	 */
+	assert_int_equal(to_child(&p, 0, (uint8_t[16]){0}, 16), -EAGAIN);
+	tcp_tls_trim(p.tt);
+	assert_int_equal(tcp_tls_mem(), 0);
+	assert_int_equal(to_child(&p, 0, (uint8_t[16]){0}, 16), -EAGAIN);
+	assert_int_equal(tcp_tls_mem(), 0);
+	assert_int_equal(srv_send(&p, 0, 200000), 200000);
+	/* the ring full, and no more asked for: no growth */
+	assert_int_equal(to_child_prefix(&p, 0, 0, RING_MIN), RING_MIN);
+	assert_int_equal(tcp_tls_mem(), RING_MIN);
+	/* ACK some: the next bytes go round the end of the ring */
+	assert_int_equal(tcp_tls_acked(p.tt, first), first);
+	assert_int_equal(to_child_prefix(&p, first, RING_MIN - first, first),
+			 first);
+	assert_int_equal(tcp_tls_mem(), RING_MIN);
+	/* the tree's window asks for more: it grows (twice), wrapped */
+	assert_int_equal(to_child_prefix(&p, first, RING_MIN, 3 * RING_MIN),
+			 3 * RING_MIN);
+	assert_int_equal(tcp_tls_mem(), 4 * RING_MIN);
+	/* everything held is still there, in order, from the oldest byte */
+	assert_int_equal(to_child_prefix(&p, first, 0, 4 * RING_MIN),
+			 4 * RING_MIN);
+	assert_int_equal(tcp_tls_mem(), 4 * RING_MIN);
+	/* and the rest of the stream follows */
+	assert_int_equal(tcp_tls_acked(p.tt, 4 * RING_MIN), 4 * RING_MIN);
+	assert_int_equal(to_child_prefix(&p, first + 4 * RING_MIN, 0, RX),
+			 200000 - first - 4 * RING_MIN);
+	pair_close(&p);
+}
+
+/* tcp_tls_trim(): an empty to_child ring is freed (not one that holds
+ * bytes), and comes back, growing as needed, when bytes do; an empty
+ * from_child ring is freed while it never grew (the window stays), not
+ * once it did; the streams go on intact both ways
+ */
+static void test_trim(void **state)
+{
+	static uint8_t buf[3 * RING_MIN];
+	const size_t total = 200000, first = 4 * RING_MIN;
+	size_t at = 0;
+	struct pair p;
+	int round;
+
+	(void)state;
+	pair_open(&p, NULL, 0, 0);
+	assert_int_equal(srv_send(&p, 0, total), total);
+	assert_int_equal(to_child_prefix(&p, 0, 0, first), first);
+	assert_int_equal(tcp_tls_mem(), first);
+	tcp_tls_trim(p.tt); /* holds bytes: stays */
+	assert_int_equal(tcp_tls_mem(), first);
+	assert_int_equal(tcp_tls_acked(p.tt, first), first);
+	tcp_tls_trim(p.tt);
+	assert_int_equal(tcp_tls_mem(), 0);
+	assert_int_equal(to_child_prefix(&p, first, 0, RX), total - first);
+	assert_int_equal(tcp_tls_acked(p.tt, total - first), total - first);
+	/* from_child: a few bytes, taken by TLS, then quiet */
+	fill_pattern(buf, 0, 1000);
+	assert_int_equal(tcp_tls_from_child(p.tt, buf, 1000), 1000);
+	assert_int_equal(tcp_tls_mem(), RX + RING_MIN); /* to_child grew */
+	tcp_tls_trim(p.tt);
+	assert_int_equal(tcp_tls_mem(), 0);
+	assert_int_equal(tcp_tls_wnd(p.tt), RING_MIN);
+	/* a full window grows it; then it stays, and so does its window */
+	fill_pattern(buf, 1000, sizeof(buf));
+	assert_int_equal(tcp_tls_from_child(p.tt, buf, sizeof(buf)), RING_MIN);
+	for (round = 0; round < 1000 && !tcp_tls_idle(p.tt); round++) {
+		assert_int_equal(srv_recv(&p, &at), 1);
+		assert_int_equal(tcp_tls_flush(p.tt), 0);
+	}
+	assert_true(tcp_tls_idle(p.tt));
+	assert_int_equal(tcp_tls_wnd(p.tt), 2 * RING_MIN);
+	tcp_tls_trim(p.tt);
+	assert_int_equal(tcp_tls_wnd(p.tt), 2 * RING_MIN);
+	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
+	for (round = 0; round < 100 && at < 1000 + RING_MIN; round++)
+		assert_int_equal(srv_recv(&p, &at), 1);
+	assert_int_equal(at, 1000 + RING_MIN);
+	pair_close(&p);
+}
+
+/* Early bytes beyond TCP_TLS_RING_MIN get a to_child ring that holds
+ * them; from_child has none yet
+ */
+static void test_early_beyond_min(void **state)
+{
+	static uint8_t early[RING_MIN + 5000];
+	struct pair p;
+
+	(void)state;
+	fill_pattern(early, 0, sizeof(early));
+	pair_open(&p, early, sizeof(early), 0);
+	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
+	assert_int_equal(to_child_prefix(&p, 0, 0, RX), sizeof(early));
+	pair_close(&p);
+}
+
+/* The budget refuses growth: the flow goes on at the size it has, and
+ * every byte arrives, in order, both ways
+ */
+static void test_budget_refuses_growth(void **state)
+{
+	static uint8_t buf[65536];
+	const size_t total = 300000;
+	size_t sent = 0, acked = 0, taken = 0, at = 0, round = 0;
+	struct pair p;
+
+	(void)state;
+	pair_open(&p, NULL, 0, 4096);
+	tcp_tls_budget = RING_MIN; /* no growth: the first rings are given */
+	/* to the tree: never more than the ring holds, however much is asked */
+	while (acked < total) {
+		ssize_t n;
+
+		assert_true(++round < MAX_ROUNDS);
+		sent += srv_send(&p, sent, total - sent);
+		n = to_child(&p, 0, buf, sizeof(buf));
+		if (n == -EAGAIN)
+			continue;
+		assert_true(n > 0 && n <= (ssize_t)RING_MIN);
+		check_pattern(buf, acked, (size_t)n);
+		assert_int_equal(tcp_tls_acked(p.tt, (size_t)n), n);
+		acked += (size_t)n;
+	}
+	assert_int_equal(tcp_tls_mem(), RING_MIN);
+	/* from the tree, with the server behind: the window stays small */
+	while (taken < total) {
+		size_t want = total - taken < sizeof(buf) ? total - taken
+							  : sizeof(buf);
+		ssize_t n;
+
+		assert_true(++round < MAX_ROUNDS);
+		assert_true(tcp_tls_wnd(p.tt) <= RING_MIN);
+		fill_pattern(buf, taken, want);
+		n = tcp_tls_from_child(p.tt, buf, want);
+		assert_true(n >= 0);
+		taken += (size_t)n;
+		if (!tcp_tls_wnd(p.tt)) {
+			assert_int_equal(srv_recv(&p, &at), 1);
+			assert_int_equal(tcp_tls_flush(p.tt), 0);
+		}
+	}
+	assert_int_equal(tcp_tls_mem(), 2 * RING_MIN);
+	assert_int_equal(tcp_tls_fin_from_child(p.tt), 0);
+	for (round = 0; srv_recv(&p, &at); round++) {
+		assert_true(round < MAX_ROUNDS);
+		assert_int_equal(tcp_tls_flush(p.tt), 0);
+	}
+	assert_int_equal(at, total);
+	pair_close(&p);
+}
+
+/* An allocation for the to_child ring's growth fails: the flow fails
+ * closed, and says why; nothing more goes either way
+ */
+static void test_nomem_to_child(void **state)
+{
+	uint8_t buf[65536];
+	struct pair p;
+	ssize_t n = -EAGAIN;
+	int round;
+
+	(void)state;
+	pair_open(&p, NULL, 0, 0);
+	tcp_tls_alloc = test_alloc;
+	alloc_left = 1; /* the first ring, not its growth */
+	assert_int_equal(srv_send(&p, 0, 100000), 100000);
+	for (round = 0; round < 1000 && n == -EAGAIN; round++)
+		n = to_child(&p, 0, buf, sizeof(buf));
+	assert_int_equal(n, -ENOMEM);
+	assert_true(tcp_tls_nomem(p.tt));
+	assert_string_not_equal(tcp_tls_detail(p.tt), "");
+	assert_int_equal(tcp_tls_wnd(p.tt), 0);
+	assert_int_equal(to_child(&p, 0, buf, 100), -ENOMEM);
+	errno = 0;
+	assert_int_equal(tcp_tls_from_child(p.tt, buf, 100), -1);
+	assert_int_equal(errno, ENOMEM);
+	assert_int_equal(tcp_tls_mem(), RING_MIN);
+	pair_close(&p);
+}
+
+/* An allocation for the from_child ring's growth fails: the flow fails
+ * closed; what reached the server is the stream's start, intact, and no
+ * more than the tree had offered (taken, and the failed call's bytes)
+ */
+static void test_nomem_from_child(void **state)
+{
+	static uint8_t buf[65536];
+	size_t taken = 0, at = 0, round = 0;
+	struct pair p;
+	ssize_t n = 0;
+
+	(void)state;
+	pair_open(&p, NULL, 0, 4096);
+	tcp_tls_alloc = test_alloc;
+	alloc_left = 1; /* the first ring, not its growth */
+	while (n >= 0) {
+		assert_true(++round < MAX_ROUNDS);
+		assert_true(tcp_tls_wnd(p.tt) <= RING_MIN);
+		fill_pattern(buf, taken, sizeof(buf));
+		n = tcp_tls_from_child(p.tt, buf, sizeof(buf));
+		if (n > 0)
+			taken += (size_t)n;
+	}
+	assert_int_equal(errno, ENOMEM);
+	assert_true(tcp_tls_nomem(p.tt));
+	assert_int_equal(tcp_tls_wnd(p.tt), 0);
+	assert_true(taken <= RING_MIN);
+	assert_int_equal(srv_recv(&p, &at), 1);
+	assert_true(at <= taken + RING_MIN);
+	pair_close(&p);
+}
+
+/* The first allocation of a ring fails: for early bytes at the start of
+ * the tunnel (nothing kept or counted), for the first bytes from TLS, for
+ * the tree's first bytes: each fails the flow closed
+ */
+static void test_nomem_first(void **state)
+{
+	uint8_t early[10] = {0}, buf[100];
+	struct pair p;
+	ssize_t n = -EAGAIN;
+	int round;
+
+	(void)state;
+	pair_handshake(&p, 0);
+	tcp_tls_alloc = test_alloc;
+	alloc_left = 0;
+	assert_int_equal(tcp_tls_relay_start(p.tt, early, sizeof(early)),
+			 -ENOMEM);
+	assert_int_equal(tcp_tls_mem(), 0);
+	assert_int_equal(tcp_tls_wnd(p.tt), 0);
+	pair_close(&p);
+
+	pair_open(&p, NULL, 0, 0);
+	tcp_tls_alloc = test_alloc;
+	alloc_left = 0;
+	assert_int_equal(srv_send(&p, 0, 100), 100);
+	for (round = 0; round < 1000 && n == -EAGAIN; round++)
+		n = to_child(&p, 0, buf, sizeof(buf));
+	assert_int_equal(n, -ENOMEM);
+	assert_int_equal(tcp_tls_wnd(p.tt), 0);
+	pair_close(&p);
+
+	pair_open(&p, NULL, 0, 0);
+	tcp_tls_alloc = test_alloc;
+	alloc_left = 0;
+	assert_int_equal(tcp_tls_wnd(p.tt), RING_MIN);
+	errno = 0;
+	assert_int_equal(tcp_tls_from_child(p.tt, buf, sizeof(buf)), -1);
+	assert_int_equal(errno, ENOMEM);
+	assert_true(tcp_tls_nomem(p.tt));
+	assert_int_equal(tcp_tls_mem(), 0);
+	pair_close(&p);
 }
 
 /* The server's close_notify: the stream ends once everything before it
@@ -495,6 +859,16 @@ int main(void)
 		cmocka_unit_test(test_to_child_stops_when_full),
 		cmocka_unit_test(test_from_child_small_socket),
 		cmocka_unit_test(test_from_child_default_socket),
+		cmocka_unit_test(test_from_child_ring_end),
+		cmocka_unit_test(test_from_child_ring_end_small),
+		cmocka_unit_test(test_from_child_grows_odd),
+		cmocka_unit_test(test_to_child_grows_wrapped),
+		cmocka_unit_test(test_trim),
+		cmocka_unit_test(test_early_beyond_min),
+		cmocka_unit_test(test_budget_refuses_growth),
+		cmocka_unit_test(test_nomem_to_child),
+		cmocka_unit_test(test_nomem_from_child),
+		cmocka_unit_test(test_nomem_first),
 		cmocka_unit_test(test_close_notify_is_eof),
 		cmocka_unit_test(test_cut_is_error_after_ack),
 		cmocka_unit_test(test_ack_beyond),
