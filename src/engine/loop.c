@@ -174,16 +174,12 @@ static void loop_raise_nofile(void)
  */
 static int loop_proxy_unresolved(const char *host, const char *why)
 {
-	struct event ev = {.kind = EVENT_RUNTIME_FAILURE};
 	char detail[512];
 
 	snprintf(detail, sizeof(detail), "cannot resolve the proxy host %s: %s",
 		 host, why);
 	util_err("%s", detail);
-	ev.phase = "preflight";
-	ev.reason_code = "proxy_unresolvable";
-	ev.detail = detail;
-	events_emit(&ev);
+	events_failure("preflight", "proxy_unresolvable", detail);
 	return -1;
 }
 

@@ -24,20 +24,6 @@
 #include "util.h"
 #include "version.h"
 
-/* run_failure() - report a runtime_failure that happened outside the
- * engine to every sink (flow log, summary, CHILDFLOW_DEBUG)
- */
-static void run_failure(const char *phase, const char *reason_code,
-			const char *detail)
-{
-	struct event ev = {.kind = EVENT_RUNTIME_FAILURE};
-
-	ev.phase = phase;
-	ev.reason_code = reason_code;
-	ev.detail = detail;
-	events_emit(&ev);
-}
-
 /* run_namemap_sink() - feed every relayed DNS answer to the name map
  * (--proxy-dns answers name pool addresses, which the pool itself maps)
  */
@@ -92,23 +78,23 @@ int run_command(const struct config *cfg)
 	if (cfg->hosts_file &&
 	    namemap_load_hosts(&names, cfg->hosts_file, err, sizeof(err)) < 0) {
 		util_err("--hosts-file: %s", err);
-		run_failure("preflight", "hosts_file_unreadable", err);
+		events_failure("preflight", "hosts_file_unreadable", err);
 		status = EXIT_CHILDFLOW;
 	} else if (run_unbuilt(cfg, err, sizeof(err))) {
 		/* Fail closed: never run with less control than asked for */
 		util_err("%s", err);
-		run_failure("preflight", "control_unavailable", err);
+		events_failure("preflight", "control_unavailable", err);
 		status = EXIT_CHILDFLOW;
 	} else if (cfg->backend == BACKEND_ROOTFUL) {
 		util_err(
 			"the rootful backend is not built yet in childflow %s; nothing was run (drop --root to use the rootless backend)",
 			CHILDFLOW_VERSION);
-		run_failure(
+		events_failure(
 			"preflight", "backend_unavailable",
 			"the rootful backend is not built yet; drop --root to use the rootless backend");
 		status = EXIT_CHILDFLOW;
 	} else if (sandbox_spawn(cfg, &sb)) {
-		run_failure(
+		events_failure(
 			"child_bootstrap", "sandbox_setup_failed",
 			"the command tree could not be set up (the reason is on stderr; childflow --doctor checks the host)");
 		status = EXIT_CHILDFLOW;

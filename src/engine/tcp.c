@@ -151,13 +151,8 @@ int tcp_init(struct engine *e)
 		tcp_discard = xmalloc(TCP_DISCARD_SIZE);
 	tcp_ack_n = 0;
 	if (tcp_tls_init(e->cfg, err, sizeof(err))) {
-		struct event ev = {.kind = EVENT_RUNTIME_FAILURE};
-
 		util_err("%s", err);
-		ev.phase = "preflight";
-		ev.reason_code = "proxy_tls_unavailable";
-		ev.detail = err;
-		events_emit(&ev);
+		events_failure("preflight", "proxy_tls_unavailable", err);
 		return -1;
 	}
 	return 0;
@@ -333,16 +328,11 @@ static void tcp_reset(struct engine *e, struct tcp_flow *t, const char *why)
 	if (t->tls && *tcp_tls_detail(t->tls))
 		FLOW_DBG(&t->f, "tls: %s", tcp_tls_detail(t->tls));
 	if (t->tls && tcp_tls_nomem(t->tls)) {
-		struct event ev = {.kind = EVENT_RUNTIME_FAILURE};
 		char detail[96];
 
 		snprintf(detail, sizeof(detail), "flow %u: %s", t->f.id,
 			 tcp_tls_detail(t->tls));
-		ev.flow_id = t->f.id;
-		ev.phase = "run";
-		ev.reason_code = "tls_buffer_nomem";
-		ev.detail = detail;
-		events_emit(&ev);
+		events_failure("run", "tls_buffer_nomem", detail);
 	}
 	if (t->state != TCP_STATE_CONNECTING)
 		tcp_send_flags(e, t, TCP_RST | TCP_ACK, t->seq_to_child);

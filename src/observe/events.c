@@ -196,6 +196,17 @@ int events_add_sink(events_sink_fn fn, void *ctx)
 	return 0;
 }
 
+void events_failure(const char *phase, const char *reason_code,
+		    const char *detail)
+{
+	struct event ev = {.kind = EVENT_RUNTIME_FAILURE};
+
+	ev.phase = phase;
+	ev.reason_code = reason_code;
+	ev.detail = detail;
+	events_emit(&ev);
+}
+
 void events_emit(struct event *ev)
 {
 	struct timespec ts;

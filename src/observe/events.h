@@ -128,6 +128,12 @@ int events_add_sink(events_sink_fn fn, void *ctx);
 /* events_emit() - stamp @ev with the time and hand it to every sink */
 void events_emit(struct event *ev);
 
+/* events_failure() - emit a runtime_failure: @phase ("preflight", "run",
+ * ...), a stable @reason_code and a one-line @detail
+ */
+void events_failure(const char *phase, const char *reason_code,
+		    const char *detail);
+
 /* events_proto_name() - "tcp", "udp", "icmpv4", "icmpv6", "dns" */
 const char *events_proto_name(enum event_proto p);
 

@@ -75,6 +75,28 @@ tree_loss() {
 	EOF2
 }
 
+# user_fails_fast SECONDS ARGS...: childflow ARGS as the user must fail
+# (non-zero) within SECONDS
+user_fails_fast() {
+	local limit=$1
+	shift
+	cf_timed user "$@"
+	[[ $CF_STATUS -ne 0 ]] || { echo "succeeded: $CF_OUT"; return 1; }
+	assert_lt "$CF_SECONDS" "$limit"
+}
+
+# world_wait_listen PORT: wait (5 s at most) until a TCP server listens on
+# PORT in the world namespace
+world_wait_listen() {
+	local _
+	for _ in $(seq 100); do
+		lab_world ss -Hltn "sport = :$1" | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on port $1 in the world" >&2
+	return 1
+}
+
 # E2E_BIG_MIB: size of the large transfers (the figure is 1 GiB:
 # CHILDFLOW_E2E_BIG_MIB=1024); the default keeps CI time sane
 export E2E_BIG_MIB=${CHILDFLOW_E2E_BIG_MIB:-256}

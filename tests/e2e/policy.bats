@@ -30,16 +30,6 @@ has_fields() {
 		{ echo "$ev lacks one of: $*"; return 1; }
 }
 
-# user_fails_fast SECONDS ARGS...: childflow ARGS as the user must fail
-# (non-zero) within SECONDS
-user_fails_fast() {
-	local limit=$1
-	shift
-	cf_timed user "$@"
-	[[ $CF_STATUS -ne 0 ]] || { echo "succeeded: $CF_OUT"; return 1; }
-	assert_lt "$CF_SECONDS" "$limit"
-}
-
 @test "--block-metadata: the lab's 169.254.169.254 is denied, nothing reaches the world" {
 	run cf user -- curl -sS -m 5 "http://$LAB_METADATA4/"
 	assert_equal "$output" "$LAB_METADATA_BODY"

@@ -27,18 +27,13 @@ HTTPS_SCRIPT_PORT=8451 # socat TLS (proxy.pem) -> a scripted CONNECT reply
 # lab's proxy certificate, relaying to the socat address TARGET, until
 # teardown_file
 world_tls_server() {
-	local port=$1 target=$2 _
+	local port=$1 target=$2
 	setsid ip netns exec "$LAB_NS_WORLD" socat -t 5 \
 		"OPENSSL-LISTEN:$port,bind=$LAB_PROXY4,reuseaddr,fork,cert=$LAB_DIR/certs/proxy.pem,key=$LAB_DIR/certs/proxy.key,verify=0" \
 		"$target" \
 		</dev/null >"$BATS_FILE_TMPDIR/socat-$port.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo "$!" >>"$BATS_FILE_TMPDIR/pids"
-	for _ in $(seq 100); do
-		lab_world ss -Hltn "sport = :$port" | grep -q . && return 0
-		sleep 0.05
-	done
-	echo "socat on port $port did not come up" >&2
-	return 1
+	world_wait_listen "$port"
 }
 
 setup_file() {
@@ -78,16 +73,6 @@ setup() {
 	HTTP_AUTH_PX=http://$LAB_PROXY4:$LAB_HTTP_PROXY_AUTH_PORT
 	SOCKS_PX=socks5://$LAB_PROXY4:$LAB_SOCKS_PORT
 	HTTPS_PX=https://$LAB_PROXY_NAME:$LAB_HTTPS_PROXY_PORT
-}
-
-# user_fails_fast SECONDS ARGS...: childflow ARGS as the user must fail
-# within SECONDS
-user_fails_fast() {
-	local limit=$1
-	shift
-	cf_timed user "$@"
-	[[ $CF_STATUS -ne 0 ]] || { echo "succeeded: $CF_OUT"; return 1; }
-	assert_lt "$CF_SECONDS" "$limit"
 }
 
 # connect_errors: the error codes of the connect_result lines of $LOG

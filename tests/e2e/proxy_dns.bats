@@ -22,16 +22,6 @@ setup() {
 	POOL6='^fd63:666c:6f77::[0-9a-f:]+$'
 }
 
-# user_fails_fast SECONDS ARGS...: childflow ARGS as the user must fail
-# (non-zero) within SECONDS
-user_fails_fast() {
-	local limit=$1
-	shift
-	cf_timed user "$@"
-	[[ $CF_STATUS -ne 0 ]] || { echo "succeeded: $CF_OUT"; return 1; }
-	assert_lt "$CF_SECONDS" "$limit"
-}
-
 # events EVENT JQ: the jq -c of JQ for each EVENT line of $LOG, sorted,
 # without repeats
 events() {

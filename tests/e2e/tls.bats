@@ -12,6 +12,7 @@
 # only. stunnel listens on IPv4 only, hence the socat proxies for IPv6.
 
 load helpers
+load engine
 
 TLS_PROBE=${TLS_PROBE:-$BATS_TEST_DIRNAME/../../build/tests/tools/tls_probe}
 PROXY6_PORT=8446            # socat, proxy.pem (names the IPv6 address)
@@ -20,18 +21,13 @@ PROXY6_SELFSIGNED_PORT=8447 # socat, selfsigned.pem (does not)
 # socat_proxy PORT CERT: a TLS proxy on [LAB_PROXY6]:PORT in front of the
 # no-auth tinyproxy, until teardown_file
 socat_proxy() {
-	local port=$1 cert=$2 _
+	local port=$1 cert=$2
 	setsid ip netns exec "$LAB_NS_WORLD" socat \
 		"OPENSSL-LISTEN:$port,pf=ip6,bind=[$LAB_PROXY6],reuseaddr,fork,cert=$LAB_DIR/certs/$cert.pem,key=$LAB_DIR/certs/$cert.key,verify=0" \
 		"TCP4:$LAB_PROXY4:$LAB_HTTP_PROXY_PORT" \
 		</dev/null >"$BATS_FILE_TMPDIR/socat-$port.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo "$!" >>"$BATS_FILE_TMPDIR/pids"
-	for _ in $(seq 100); do
-		lab_world ss -Hltn "sport = :$port" | grep -q . && return 0
-		sleep 0.05
-	done
-	echo "socat on port $port did not come up" >&2
-	return 1
+	world_wait_listen "$port"
 }
 
 setup_file() {
