@@ -296,6 +296,23 @@ log_count() {
 	assert_equal "$(jq -r 'select(.event == "flow_end") | [.bytes_sent, .bytes_received] | @tsv' "$LOG")" "$(printf '10\t9')"
 }
 
+@test "without its TLS module childflow refuses an https:// proxy with 125; other runs do not need it" {
+	local dir=$LAB_USER_HOME/cf-alone
+	[[ ! -e /usr/local/lib/x86_64-linux-gnu/childflow/childflow-tls.so ]] ||
+		skip "an installed TLS module would be found"
+	mkdir -p "$dir"
+	cp "$CHILDFLOW" "$dir/childflow"
+	chmod 0755 "$dir" "$dir/childflow"
+	run lab_user "$dir/childflow" -p "$HTTPS_PX" --proxy-ca "$LAB_CA" --flow-log "$LOG" -- touch "$LAB_USER_HOME/nomod-ran"
+	assert_equal "$status" 125
+	assert_match "$output" "needs childflow's TLS module, which cannot be loaded"
+	[[ ! -e $LAB_USER_HOME/nomod-ran ]]
+	assert_equal "$(jq -r 'select(.event == "runtime_failure") | .reason_code' "$LOG")" proxy_tls_unavailable
+	# plain proxies and direct runs never load it
+	run lab_user "$dir/childflow" -p "$HTTP_PX" -- curl -sS --max-time 10 "http://$LAB_ORIGIN4/"
+	assert_equal "$output" "$LAB_ORIGIN_BODY"
+}
+
 @test "an --proxy-ca without a certificate in it stops the run with 125 before the command starts" {
 	printf 'not a certificate\n' >"$LAB_USER_HOME/bad-ca.pem"
 	run cf user -p "$HTTPS_PX" --proxy-ca "$LAB_USER_HOME/bad-ca.pem" --flow-log "$LOG" -- touch "$LAB_USER_HOME/pxs-ran"
