@@ -85,9 +85,10 @@ static int tls_load(char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/%s", TLS_MODULE_DIR, TLS_MODULE_FILE);
 load:
 	if (tls_load_from(path, why, sizeof(why))) {
-		snprintf(err, errlen,
-			 "TLS to an https:// proxy needs childflow's TLS module, which cannot be loaded: %s (reinstall childflow)",
-			 why);
+		snprintf(
+			err, errlen,
+			"TLS to an https:// proxy needs childflow's TLS module, which cannot be loaded: %s (reinstall childflow)",
+			why);
 		return -1;
 	}
 	return 0;
