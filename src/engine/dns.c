@@ -440,20 +440,15 @@ static void dns_udp_handler(struct engine *e, struct dns_flow *d,
 	if (!(events & EPOLLIN))
 		return;
 	for (i = 0; i < DNS_BATCH; i++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
 		struct ipaddr from;
 		uint16_t port;
 		ssize_t n;
 
-		n = recvfrom(d->f.sock, msg, DNSMSG_UDP_MAX, MSG_DONTWAIT,
-			     (struct sockaddr *)&ss, &sl);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
+		n = sock_recvfrom(d->f.sock, msg, DNSMSG_UDP_MAX, &from, &port);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0)
 			continue;
-		}
-		sock_addr_read(&ss, &from, &port);
 		if (!dns_from_upstream(e, &from, port))
 			continue;
 		if (events_wanted()) {

@@ -359,20 +359,16 @@ void icmp_sock_handler(struct engine *e, struct icmp_flow *i, uint32_t events)
 		return;
 	for (k = 0; k < ICMP_BATCH; k++) {
 		uint8_t *data = icmp_buf + PACKET_HDR_ROOM;
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
 		struct ipaddr from;
 		uint16_t port, id, seq;
 		size_t len;
 		ssize_t n;
 
-		n = recvfrom(i->f.sock, data, ICMP_MAX, MSG_DONTWAIT,
-			     (struct sockaddr *)&ss, &sl);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
+		n = sock_recvfrom(i->f.sock, data, ICMP_MAX, &from, &port);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0)
 			continue;
-		}
 		len = (size_t)n;
 		if (i->raw && family == AF_INET) {
 			size_t ihl;
@@ -391,7 +387,6 @@ void icmp_sock_handler(struct engine *e, struct icmp_flow *i, uint32_t events)
 		seq = (uint16_t)((data[6] << 8) | data[7]);
 		if (i->raw && id != i->id_to_host)
 			continue; /* another session's reply */
-		sock_addr_read(&ss, &from, &port);
 		if (from.family != family)
 			continue;
 		icmp_reply_to_child(e, &from, &i->f.child, i->f.child_port, seq,

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 socklen_t sock_addr_fill(struct sockaddr_storage *ss, const struct ipaddr *a,
 			 uint16_t port)
@@ -123,4 +124,18 @@ int sock_errqueue_read(int fd, int family, uint8_t *data, size_t size,
 	err->ee = *ee;
 	err->len = (size_t)n;
 	return 1;
+}
+
+ssize_t sock_recvfrom(int s, void *buf, size_t len, struct ipaddr *from,
+		      uint16_t *port)
+{
+	struct sockaddr_storage ss = {.ss_family = AF_UNSPEC};
+	socklen_t sl = sizeof(ss);
+	ssize_t n = recvfrom(s, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss,
+			     &sl);
+
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	sock_addr_read(&ss, from, port);
+	return n;
 }

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/socket.h>
 #include <time.h> /* linux/errqueue.h needs struct timespec */
 
@@ -19,6 +20,15 @@
  */
 socklen_t sock_addr_fill(struct sockaddr_storage *ss, const struct ipaddr *a,
 			 uint16_t port);
+
+/* sock_recvfrom() - one datagram from the non-blocking socket @s into
+ * @buf (@len bytes), its source in @from and @port
+ * Return: the datagram's length; -EAGAIN when none is queued; another
+ * -errno when a pending error was reported instead (an old ICMP error,
+ * sk_err): a datagram may still follow, so read on
+ */
+ssize_t sock_recvfrom(int s, void *buf, size_t len, struct ipaddr *from,
+		      uint16_t *port);
 
 /* sock_addr_read() - a sockaddr back to @a and @port (an IPv4-mapped IPv6
  * address becomes IPv4); family 0 for anything else

@@ -249,20 +249,15 @@ void udp_sock_handler(struct engine *e, struct udp_flow *u, uint32_t events)
 	if (!(events & EPOLLIN))
 		return;
 	for (i = 0; i < UDP_BATCH; i++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
 		struct ipaddr from;
 		uint16_t fport;
 		ssize_t n;
 
-		n = recvfrom(u->f.sock, payload, UDP_MAX, MSG_DONTWAIT,
-			     (struct sockaddr *)&ss, &sl);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
+		n = sock_recvfrom(u->f.sock, payload, UDP_MAX, &from, &fport);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0)
 			continue; /* an old ICMP error (sk_err): go on */
-		}
-		sock_addr_read(&ss, &from, &fport);
 		if (from.family != u->f.child.family ||
 		    !udp_peer_known(u, &from)) {
 			FLOW_DBG(&u->f, "dropped a datagram from a stranger");
