@@ -122,6 +122,13 @@ enum policy_verdict loop_policy(struct engine *e, struct policy_flow *pf,
  */
 void tun_write(struct engine *e, const void *pkt, size_t len);
 
+/* tun_write_partial() - the same for a packet whose transport checksum at
+ * @l4_off + @csum_off holds only the pseudo header's sum: the tree's
+ * kernel is told to take it as checked (tun.c)
+ */
+void tun_write_partial(struct engine *e, const void *pkt, size_t len,
+		       size_t l4_off, size_t csum_off);
+
 /* tun_handler() - read packets from tun0 until EAGAIN (bounded) and hand
  * each to its protocol
  */

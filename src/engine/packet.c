@@ -372,9 +372,17 @@ uint8_t *packet_build_tcp(const struct packet_tcp_seg *s, uint8_t *payload,
 		}
 	}
 	sum = packet_csum_pseudo(s->src, s->dst, IPPROTO_TCP, th + payload_len);
+	if (s->csum_partial) {
+		/* the folded sum itself: the kernel adds the rest and
+		 * complements
+		 */
+		packet_put_csum(tcp + PACKET_TCP_CSUM_OFF,
+				(uint16_t)~packet_csum_fold(sum));
+		return ip;
+	}
 	sum = packet_csum_add(tcp, th, sum);
 	sum = packet_csum_add(payload, payload_len, sum);
-	packet_put_csum(tcp + 16, packet_csum_fold(sum));
+	packet_put_csum(tcp + PACKET_TCP_CSUM_OFF, packet_csum_fold(sum));
 	return ip;
 }
 

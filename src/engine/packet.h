@@ -103,6 +103,9 @@ static inline size_t packet_ip_hlen(int family)
 	return family == AF_INET ? 20 : 40;
 }
 
+/* Where the checksum field is in a TCP header */
+#define PACKET_TCP_CSUM_OFF 16
+
 /* struct packet_tcp_seg - what one TCP segment to the tree says */
 struct packet_tcp_seg {
 	const struct ipaddr *src, *dst; /* src: the remote; dst: the tree */
@@ -113,6 +116,11 @@ struct packet_tcp_seg {
 	uint16_t mss;	/* SYN only, 0 for none */
 	uint8_t wscale; /* SYN only, PACKET_WSCALE_NONE for none */
 	uint8_t ttl;
+	/* Leave the checksum to the receiving kernel (a tun0 write with
+	 * VIRTIO_NET_HDR_F_NEEDS_CSUM, tun_write_partial()): the field holds
+	 * only the pseudo header's sum, as a checksum offload expects
+	 */
+	bool csum_partial;
 };
 
 /* packet_tcp_hlen() - IP + TCP header length for segment @s */
@@ -120,7 +128,9 @@ size_t packet_tcp_hlen(const struct packet_tcp_seg *s);
 
 /* packet_build_tcp() - write IP and TCP headers for @s into the
  * packet_tcp_hlen() bytes before @payload (which holds @payload_len bytes)
- * and checksum the whole segment.
+ * and checksum the whole segment (or, with @s->csum_partial, only its
+ * pseudo header: the TCP checksum then sits PACKET_TCP_CSUM_OFF bytes
+ * into the TCP header, which starts packet_ip_hlen() into the packet).
  * Return: the start of the packet; its length is hlen + @payload_len.
  */
 uint8_t *packet_build_tcp(const struct packet_tcp_seg *s, uint8_t *payload,

@@ -39,11 +39,11 @@
  * Host to tree. Data is read with MSG_PEEK from the offset SO_PEEK_OFF
  * keeps (the end of what was sent), into the payload slots of prebuilt
  * frames, cut to the tree's MSS and limited by its window; each frame
- * gets its headers and checksum in place and goes out with one writev()
- * (tun.c). Peeks happen on EPOLLIN and when a tree segment may have
- * opened the window; once a peek found everything sent, only EPOLLIN or
- * a rewind peeks again (TCP_F_HOST_IDLE), so an upload costs no peek per
- * segment. Bytes leave the socket (recv MSG_TRUNC) only when the tree
+ * gets its headers in place and goes out with one writev(), its checksum
+ * left to the tree's kernel (tun.c). Peeks happen on EPOLLIN and when a
+ * tree segment may have opened the window; once a peek found everything
+ * sent, only EPOLLIN or a rewind peeks again (TCP_F_HOST_IDLE), so an
+ * upload costs no peek per segment. Bytes leave the socket (recv MSG_TRUNC) only when the tree
  * ACKs them: the socket's receive queue is the retransmission buffer.
  * Three duplicate ACKs retransmit the first unacked segment (NewReno:
  * partial ACKs retransmit the next one); a retransmission timeout rewinds
@@ -897,8 +897,10 @@ static void tcp_send_frames(struct engine *e, struct tcp_flow *t, uint32_t seq,
 		.wnd = tcp_wnd_field(t),
 		.wscale = PACKET_WSCALE_NONE,
 		.ttl = 64,
+		.csum_partial = true, /* no one sums the payload (tun.c) */
 	};
 	size_t hlen = packet_tcp_hlen(&s), i;
+	size_t iph = packet_ip_hlen(t->f.remote.family);
 
 	for (i = 0; n; i++) {
 		size_t len = n < seg ? n : seg;
@@ -909,7 +911,7 @@ static void tcp_send_frames(struct engine *e, struct tcp_flow *t, uint32_t seq,
 				    (len == n ? TCP_PSH | (fin ? TCP_FIN : 0)
 					      : 0));
 		pkt = packet_build_tcp(&s, tcp_frames[i].payload, len);
-		tun_write(e, pkt, hlen + len);
+		tun_write_partial(e, pkt, hlen + len, iph, PACKET_TCP_CSUM_OFF);
 		seq += (uint32_t)len;
 		n -= len;
 	}

@@ -8,8 +8,15 @@
  * the engine reads (the payload goes on to a host socket, whose kernel
  * makes its own checksums). No segmentation offload is on, so each read()
  * is one IP packet of at most the MTU; a header that says otherwise drops
- * the packet. What we write carries a zero header (checksums complete, no
- * segmentation) and valid checksums, and goes out with one writev().
+ * the packet. What we write goes out with one writev() and a header that
+ * offloads no segmentation. Control packets carry complete checksums;
+ * TCP data to the tree carries only the pseudo header's sum and a header
+ * that says so (NEEDS_CSUM, tun_write_partial()): the tree's kernel takes
+ * such a packet as checked (its receive path never sums a partial one)
+ * and completes the checksum only if the packet ever leaves through a
+ * device that cannot, so usually no one sums the payload at all. Packet
+ * sockets in the tree see the partial checksum, as they do on any host
+ * with checksum offload; a capture by the engine must complete it.
  * Reads go on until EAGAIN or TUN_BATCH packets, so that the ACKs owed for
  * a burst of segments leave as one (tcp_flush_acks()).
  */
@@ -54,6 +61,25 @@ void tun_write(struct engine *e, const void *pkt, size_t len)
 {
 	struct iovec iov[2] = {
 		{(void *)&tun_hdr_out, sizeof(tun_hdr_out)},
+		{(void *)pkt, len},
+	};
+
+	while (writev(e->tun_fd, iov, 2) < 0 && errno == EINTR)
+		;
+}
+
+void tun_write_partial(struct engine *e, const void *pkt, size_t len,
+		       size_t l4_off, size_t csum_off)
+{
+	/* tun0 is in the host's byte order (no TUNSETVNETBE/LE asked) */
+	struct virtio_net_hdr vh = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = VIRTIO_NET_HDR_GSO_NONE,
+		.csum_start = (uint16_t)l4_off,
+		.csum_offset = (uint16_t)csum_off,
+	};
+	struct iovec iov[2] = {
+		{&vh, sizeof(vh)},
 		{(void *)pkt, len},
 	};
 

@@ -191,6 +191,66 @@ static void test_tcp_data_v6_roundtrip(void **state)
 	assert_l4_csum_ok(&p);
 }
 
+/* A segment with csum_partial carries the pseudo header's sum; the
+ * kernel finishes it by summing from the TCP header to the end (with the
+ * field as it is) and storing the complement, which must give exactly
+ * the checksum a full build stores. Both families, odd and even lengths.
+ */
+static void test_tcp_partial_csum(void **state)
+{
+	static const char *const addrs[][2] = {
+		{"203.0.113.10", "10.0.2.100"},
+		{"2001:db8::10", "fd00::100"},
+	};
+	static const size_t lens[] = {0, 1, 2, 1459, 1460, 65475};
+	static uint8_t buf[PACKET_HDR_ROOM + 65476];
+	size_t a, l, i;
+
+	(void)state;
+	for (a = 0; a < 2; a++) {
+		struct ipaddr src = a ? ip6(addrs[a][0]) : ip4(addrs[a][0]);
+		struct ipaddr dst = a ? ip6(addrs[a][1]) : ip4(addrs[a][1]);
+		size_t iph = packet_ip_hlen(src.family);
+
+		for (l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+			struct packet_tcp_seg s = {
+				.src = &src,
+				.dst = &dst,
+				.sport = 443,
+				.dport = 50000,
+				.seq = 0x01020304u + (uint32_t)l,
+				.ack = 0xfffffff0u,
+				.flags = TCP_ACK | TCP_PSH,
+				.wnd = 0xffff,
+				.wscale = PACKET_WSCALE_NONE,
+				.ttl = 64,
+			};
+			uint8_t *payload = buf + PACKET_HDR_ROOM, *pkt;
+			size_t len = lens[l], l4 = 20 + len;
+			uint8_t full[2], done[2];
+			uint16_t c;
+
+			for (i = 0; i < len; i++)
+				payload[i] = (uint8_t)(i * 13 + a);
+			pkt = packet_build_tcp(&s, payload, len);
+			memcpy(full, pkt + iph + PACKET_TCP_CSUM_OFF, 2);
+
+			s.csum_partial = true;
+			pkt = packet_build_tcp(&s, payload, len);
+			assert_memory_not_equal(pkt + iph + PACKET_TCP_CSUM_OFF,
+						full, 2);
+			/* what the kernel does with NEEDS_CSUM */
+			c = ref_csum(pkt + iph, l4);
+			done[0] = (uint8_t)(c >> 8);
+			done[1] = (uint8_t)c;
+			assert_memory_equal(done, full, 2);
+			/* the IP header stays complete */
+			if (!a)
+				assert_int_equal(ref_csum(pkt, 20), 0);
+		}
+	}
+}
+
 static void test_udp_roundtrip(void **state)
 {
 	struct ipaddr src = ip4("203.0.113.53"), dst = ip4("10.0.2.100");
@@ -385,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_csum_lengths),
 		cmocka_unit_test(test_tcp_syn_roundtrip),
 		cmocka_unit_test(test_tcp_data_v6_roundtrip),
+		cmocka_unit_test(test_tcp_partial_csum),
 		cmocka_unit_test(test_udp_roundtrip),
 		cmocka_unit_test(test_icmp_error_quote),
 		cmocka_unit_test(test_icmpv6_echo),
