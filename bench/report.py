@@ -29,6 +29,18 @@ METRICS = {
     "tcp_up_4": ("TCP tree->world, 4 streams", "Gbit/s", True, "{:.2f}"),
     "tcp_down_1": ("TCP world->tree, 1 stream", "Gbit/s", True, "{:.2f}"),
     "tcp_down_4": ("TCP world->tree, 4 streams", "Gbit/s", True, "{:.2f}"),
+}
+THROUGHPUT = ["tcp_up_1", "tcp_up_4", "tcp_down_1", "tcp_down_4"]
+# The cost of each throughput run: machine-wide CPU time per GB moved, the
+# relay's own part of it, and how busy the CPUs were meanwhile.
+for _m in THROUGHPUT:
+    _label = METRICS[_m][0].removeprefix("TCP ")
+    METRICS["cpu_" + _m] = ("CPU time per GB moved, " + _label, "CPU ms/GB", False,
+                            "{:.0f}")
+    METRICS["relay_cpu_" + _m] = ("… of it in the relay, " + _label, "CPU ms/GB", False,
+                                  "{:.0f}")
+    METRICS["busy_" + _m] = ("CPUs busy meanwhile, " + _label, "%", None, "{:.0f}")
+METRICS.update({
     "rr_p50": ("TCP request/response latency p50", "µs", False, "{:.1f}"),
     "rr_p99": ("TCP request/response latency p99", "µs", False, "{:.1f}"),
     "crate": ("short connections (HTTP, Connection: close)", "conn/s", True, "{:.0f}"),
@@ -46,10 +58,27 @@ METRICS = {
                         "{:.2f}"),
     "scale_tput_change": ("throughput change with the connections open", "%", None,
                           "{:+.1f}"),
-}
+})
 # Rows where a ratio to native means nothing (native has no relay process).
 NO_NATIVE_RATIO = {"scale_held", "scale_lost", "scale_rss_idle", "scale_rss_held",
                    "scale_per_conn", "scale_total_per_conn", "scale_tput_change"}
+NO_NATIVE_RATIO |= {"relay_cpu_" + m for m in THROUGHPUT} | {"busy_" + m for m in THROUGHPUT}
+# Rows that native has figures for, though they take no ratio.
+NATIVE_HAS = {"scale_held", "scale_lost", "scale_tput_change"} | {
+    "busy_" + m for m in THROUGHPUT}
+
+# The engine profile (bench/run wl_profile): kinds of work, in row order.
+PROFILE_KINDS = [
+    ("send", "send() to host sockets (and the delivery it sets off)"),
+    ("recv", "recv() and peeks on host sockets"),
+    ("read", "read() of tun0"),
+    ("write", "write() of tun0 (data, ACKs, and what the tree's stack does with them)"),
+    ("epoll", "epoll_wait()"),
+    ("user", "the engine's own code and libc"),
+    ("rest", "the rest (timers, interrupts, unattributed)"),
+]
+PROFILE_RUNS = [("up_1", "tree->world, 1 stream"), ("up_4", "tree->world, 4 streams"),
+                ("down_1", "world->tree, 1 stream"), ("down_4", "world->tree, 4 streams")]
 
 
 def load(path):
@@ -151,8 +180,7 @@ class Table:
         if tool == "childflow" and self.meta.get("childflow_fail"):
             return "childflow failed: " + self.meta["childflow_fail"].removeprefix(
                 "childflow failed: ")
-        if tool == "native" and metric in NO_NATIVE_RATIO - {"scale_held", "scale_lost",
-                                                            "scale_tput_change"}:
+        if tool == "native" and metric in NO_NATIVE_RATIO - NATIVE_HAS:
             return "no relay"
         return self.reasons.get((metric, tool), "not measured")
 
@@ -298,6 +326,70 @@ def targets(t):
     return out
 
 
+def limits(t):
+    """Why each unmet throughput target is unmet, from the run's own cost
+    figures: a list of Markdown paragraphs (empty when all are met)."""
+    out = []
+    try:
+        cpus = int(t.meta.get("cpus", "0"))
+    except ValueError:
+        cpus = 0
+    for m in THROUGHPUT:
+        r = t.ratio_native(m, "childflow")
+        nat = t.get(m, "native")
+        if r is None or r >= 0.7 or not nat:
+            continue
+        cost, ncost = t.get("cpu_" + m, "childflow"), t.get("cpu_" + m, "native")
+        relay = t.get("relay_cpu_" + m, "childflow")
+        busy, nbusy = t.get("busy_" + m, "childflow"), t.get("busy_" + m, "native")
+        label = METRICS[m][0]
+        if not cost or not ncost or not cpus:
+            out.append("* {} (×{:.2f} of native): no cost figures in this run.".format(
+                label, r))
+            continue
+        ceiling = cpus * 1000.0 / cost * 8
+        need = cpus * 1000.0 * 8 / (0.7 * nat)
+        text = ("* {} (×{:.2f} of native): a GB moved through childflow cost the "
+                "machine {:.0f} CPU-ms, against {:.0f} natively (×{:.2f})").format(
+                    label, r, cost, ncost, cost / ncost)
+        if relay:
+            text += ", {:.0f} of them in the engine process".format(relay)
+        text += ". The CPUs were {}% busy (natively {}%). ".format(
+            fmt(busy, "{:.0f}"), fmt(nbusy, "{:.0f}"))
+        if ceiling < 0.7 * nat:
+            text += ("At that cost, all {} CPUs doing nothing else would carry at most "
+                     "{:.1f} Gbit/s, ×{:.2f} of native's {:.1f}: the target needs the cost "
+                     "itself to fall to {:.0f} CPU-ms per GB or less, not more "
+                     "parallelism.").format(cpus, ceiling, ceiling / nat, nat, need)
+        else:
+            text += ("CPU time is not what stops it: at that cost the {} CPUs could carry "
+                     "{:.1f} Gbit/s (×{:.2f} of native), so the run is held back by the "
+                     "hand-offs between the tree's stack, the engine and the receiver, "
+                     "each waiting on the other.").format(cpus, ceiling, ceiling / nat)
+        out.append(text)
+    return out
+
+
+def profile_table(t):
+    """Markdown: where the engine's time went in the profiled runs, or None."""
+    runs = [(tag, label) for tag, label in PROFILE_RUNS
+            if any(("prof_{}_{}".format(k, tag), "childflow") in t.med
+                   or ("prof_{}_{}".format(k, tag), "childflow") in t.reasons
+                   for k, _ in PROFILE_KINDS)]
+    if not runs:
+        return None
+    rows = [["engine samples in"] + [label for _, label in runs]]
+    for kind, label in PROFILE_KINDS:
+        cells = []
+        for tag, _ in runs:
+            v = t.get("prof_{}_{}".format(kind, tag), "childflow")
+            cells.append(fmt(v, "{:.1f} %") if v is not None else
+                         "n/a (" + t.reasons.get(("prof_{}_{}".format(kind, tag),
+                                                  "childflow"), "not measured") + ")")
+        rows.append([label] + cells)
+    return md_table(rows)
+
+
 def markdown(t, rows, paired=None):
     """The whole of docs/performance.md."""
     m = t.meta
@@ -351,6 +443,32 @@ def markdown(t, rows, paired=None):
         "|---|---|---|",
     ]
     lines += ["| {} | {} | {} |".format(a, b, c) for a, b, c in targets(t)]
+    why_not = limits(t)
+    prof = profile_table(t)
+    if why_not or prof:
+        lines += [
+            "",
+            "## What limits throughput",
+            "",
+            "On the kernel path a byte is copied twice (from the sender into the",
+            "kernel, from the kernel to the receiver) and crosses one pair of TCP",
+            "stacks. Through childflow it is copied twice more (tun0 to the engine,",
+            "the engine into the host socket, or the reverse) and crosses the tree's",
+            "TCP stack as well, whose work runs partly in the engine's system calls.",
+            "The rows \"CPU time per GB moved\" measure that cost; from them:",
+            "",
+        ]
+        lines += why_not or ["* Every throughput target is met in this run."]
+    if prof:
+        lines += [
+            "",
+            "Where the engine's own time goes: `perf record -g` on the engine process",
+            "during one extra run of each throughput workload (not in the figures",
+            "above), each kind of work counted with everything the kernel does under",
+            "it on the engine's CPU:",
+            "",
+            prof,
+        ]
     lines += [
         "",
         "## Every repetition",
@@ -383,6 +501,11 @@ def markdown(t, rows, paired=None):
         "  `slirp4netns --mtu=65520 --disable-host-loopback` connects (bench/tree).",
         "* TCP throughput: iperf3 to the lab's iperf3 server (`-R` for world->tree,",
         "  `-P 4` for four streams), the receiver's figure.",
+        "* Cost of throughput: the machine's busy CPU time (user, nice, system, irq",
+        "  and softirq in /proc/stat; idle, iowait and steal left out) across each",
+        "  iperf3 run, start and end of the tree included, over the bytes received;",
+        "  everything counts: clients, servers, the lab's router and the relay. The",
+        "  relay's part is its own utime + stime, read every 50 ms until it exits.",
         "* Latency: `cfload rr`, {}-byte messages over one TCP connection, one at a".format(
             m.get("msg_size", "")),
         "  time, against an epoll echo server (`cfload serve`) in the world.",
@@ -449,6 +572,13 @@ def main(argv):
         print()
         for a, b, c in targets(t):
             print("{:<80} {:<40} {}".format(a, b, c.replace("*", "")))
+        for para in limits(t):
+            print()
+            print(para.removeprefix("* "))
+        prof = profile_table(t)
+        if prof:
+            print()
+            print(prof)
     if write:
         with open(write, "w", encoding="utf-8") as f:
             f.write(markdown(t, rows, paired_table(t, by_rep)))
