@@ -52,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox/sandbox.h"
 #include "util.h"
 
 #define AGG_BUCKETS_MIN 16
@@ -484,6 +485,16 @@ static char *agg_addr_ip(const char *addr)
 	return xstrdup(addr);
 }
 
+/* agg_to_resolver() - does connect_attempt @ev go to childflow's own
+ * resolver (DNS over TCP, answered on the host, never a direct connect)?
+ */
+static bool agg_to_resolver(const struct agg_event *ev)
+{
+	return ev->remote_port == 53 && ev->remote_ip &&
+	       (!strcmp(ev->remote_ip, SANDBOX_DNS4) ||
+		!strcmp(ev->remote_ip, SANDBOX_DNS6));
+}
+
 /* agg_target() - the target record of @ev's remote end, created if new;
  * NULL when @ev names no remote or the budget is spent
  */
@@ -712,6 +723,8 @@ void agg_add(struct agg *a, const struct agg_event *ev)
 	case AGG_CONNECT_ATTEMPT:
 		if (ev->via_proxy == 1)
 			a->via_proxy++;
+		else if (ev->via_proxy == 0 && agg_to_resolver(ev))
+			a->resolver++;
 		else if (ev->via_proxy == 0)
 			a->direct++;
 		t = agg_target(a, ev, &e);

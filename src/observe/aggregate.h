@@ -144,6 +144,10 @@ struct agg {
 	struct agg_table protocols; /* events by protocol field */
 
 	uint64_t via_proxy, direct; /* connect_attempt via_proxy true/false */
+	uint64_t resolver; /* not direct: DNS over TCP to childflow's own
+			    * resolver (SANDBOX_DNS4/6 port 53), answered
+			    * on the host
+			    */
 
 	struct agg_table deny_reasons, deny_controls;
 	struct agg_table deny_cidrs;   /* matched_cidr */

@@ -583,7 +583,7 @@ static void report_section_proxy(FILE *out, enum out_format fmt,
 				 const struct agg *a)
 {
 	struct report_table tab;
-	char n1[24], n2[24];
+	char n1[24], n2[24], n3[24];
 	bool proxy_first = a->via_proxy > a->direct;
 
 	report_table_init(&tab, "lr", 2, "route", "connect attempts");
@@ -595,6 +595,11 @@ static void report_section_proxy(FILE *out, enum out_format fmt,
 			&tab, fmt, proxy_first ? "direct" : "via proxy",
 			report_u64(n2, proxy_first ? a->direct : a->via_proxy));
 	}
+	/* DNS over TCP to the engine: answered on the host, so neither */
+	if (a->resolver)
+		report_table_row(&tab, fmt,
+				 "childflow's resolver (DNS over TCP)",
+				 report_u64(n3, a->resolver));
 	report_table_end(out, fmt, &tab, "Proxy usage", 0);
 }
 
@@ -833,9 +838,12 @@ static void report_highlights(FILE *out, const struct agg *a,
 	if (a->via_proxy || a->direct)
 		fprintf(out,
 			"- Proxy: %" PRIu64 " of %" PRIu64
-			" connect attempt%s via the proxy\n",
+			" connect attempt%s via the proxy%s\n",
 			a->via_proxy, a->via_proxy + a->direct,
-			report_plural(a->via_proxy + a->direct));
+			report_plural(a->via_proxy + a->direct),
+			a->resolver ? " (DNS over TCP to childflow's resolver "
+				      "not counted)"
+				    : "");
 	if (a->kinds[AGG_FLOW_END])
 		fprintf(out,
 			"- Traffic: %" PRIu64 " flow%s ended, %s sent, %s "
@@ -1071,6 +1079,7 @@ struct json_object *report_json(const struct agg *a,
 	o = json_object_new_object();
 	report_jadd(o, "via_proxy", report_jcount(a->via_proxy));
 	report_jadd(o, "direct", report_jcount(a->direct));
+	report_jadd(o, "resolver", report_jcount(a->resolver));
 	report_jadd(root, "proxy_usage", o);
 
 	o = json_object_new_object();

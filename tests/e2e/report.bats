@@ -135,7 +135,7 @@ lacks() {
 	jq -e '.events.total == 53 and .events.dns_query == 6 and .events.flow_end == 9' <<<"$output"
 	jq -e '.events.by_name[0] == {"key": "connect_attempt", "count": 11}' <<<"$output"
 	jq -e '.protocols[0] == {"key": "tcp", "count": 36}' <<<"$output"
-	jq -e '.proxy_usage == {"via_proxy": 2, "direct": 9}' <<<"$output"
+	jq -e '.proxy_usage == {"via_proxy": 2, "direct": 9, "resolver": 0}' <<<"$output"
 	jq -e '.denials.total == 7' <<<"$output"
 	jq -e '[.denials.by_reason[].key] == ["deny_cidr", "deny_domain", "deny_domain_exact", "metadata", "private"]' <<<"$output"
 	jq -e '.denials.by_control[0] == {"key": "--deny-cidr", "count": 2}' <<<"$output"

@@ -461,6 +461,51 @@ static void test_render_escapes(void **state)
 	done(&a, &p);
 }
 
+/* DNS over TCP to childflow's own resolver is neither proxied nor direct:
+ * under --proxy-only it must not read as a connection around the proxy
+ */
+static void test_resolver_not_direct(void **state)
+{
+	struct report_parser p;
+	struct json_object *j;
+	struct agg a;
+	char *out;
+
+	(void)state;
+	assert_int_equal(
+		parse(&a, &p,
+		      "{\"event\":\"connect_attempt\",\"remote_ip\":\"198.18.0.1\","
+		      "\"remote_port\":80,\"via_proxy\":true}\n"
+		      "{\"event\":\"connect_attempt\",\"remote_ip\":\"10.0.2.3\","
+		      "\"remote_port\":53,\"via_proxy\":false}\n"
+		      "{\"event\":\"connect_attempt\",\"remote_ip\":\"fd00::3\","
+		      "\"remote_port\":53,\"via_proxy\":false}\n"
+		      "{\"event\":\"connect_attempt\",\"remote_ip\":\"10.0.2.3\","
+		      "\"remote_port\":80,\"via_proxy\":false}\n"
+		      "{\"event\":\"connect_attempt\",\"remote_ip\":\"10.0.2.33\","
+		      "\"remote_port\":53,\"via_proxy\":false}\n"),
+		0);
+	assert_int_equal(a.via_proxy, 1);
+	assert_int_equal(a.resolver, 2);
+	assert_int_equal(a.direct, 2); /* another port, another address */
+	out = render(&a, FORMAT_JSON, NULL);
+	j = json_tokener_parse(out);
+	assert_non_null(j);
+	assert_int_equal(jint(j, "proxy_usage.resolver"), 2);
+	assert_int_equal(jint(j, "proxy_usage.direct"), 2);
+	json_object_put(j);
+	free(out);
+	out = render(&a, FORMAT_TEXT, NULL);
+	assert_non_null(strstr(out, "childflow's resolver (DNS over TCP)"));
+	free(out);
+	out = render(&a, FORMAT_MARKDOWN, NULL);
+	assert_non_null(strstr(out, "- Proxy: 1 of 3 connect attempts via the "
+				    "proxy (DNS over TCP to childflow's "
+				    "resolver not counted)\n"));
+	free(out);
+	done(&a, &p);
+}
+
 static void test_render_json(void **state)
 {
 	struct report_source src = {.flow_log = "fixtures/full.jsonl",
@@ -585,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_render_empty),
 		cmocka_unit_test(test_render_markdown),
 		cmocka_unit_test(test_render_escapes),
+		cmocka_unit_test(test_resolver_not_direct),
 		cmocka_unit_test(test_render_json),
 		cmocka_unit_test(test_main),
 	};
