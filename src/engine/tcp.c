@@ -749,6 +749,31 @@ static void tcp_event_deny(struct engine *e, const struct packet *p,
 	events_emit(&ev);
 }
 
+/* tcp_no_name() - @t goes to a --proxy-dns address that stands for no
+ * name in this run (the tree kept it from another run, or made it up):
+ * there is nothing to connect to. Reported like an unreachable host, and
+ * the tree is told so by ICMP.
+ */
+static void tcp_no_name(struct engine *e, struct tcp_flow *t)
+{
+	char addr[64], detail[160];
+
+	flow_activate(&t->f);
+	if (events_wanted()) {
+		struct event ev;
+
+		t->flags |= TCP_F_REPORTED;
+		tcp_event(t, &ev, EVENT_FLOW_START);
+		events_emit(&ev);
+	}
+	ip_format(&t->f.remote, addr, sizeof(addr));
+	snprintf(
+		detail, sizeof(detail),
+		"--proxy-dns: %s stands for no name in this run; resolve the name again",
+		addr);
+	tcp_fail_to_child(e, t, EHOSTUNREACH, "unreachable", detail);
+}
+
 /* tcp_syn_from_child() - a SYN for a new connection: decide, connect */
 static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 {
@@ -792,13 +817,6 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 		tcp_rst_unknown(e, p);
 		return;
 	}
-	if (pf.by_name && !name) {
-		/* a pool address that stands for no name (any more): there
-		 * is nothing to connect to
-		 */
-		tcp_rst_unknown(e, p);
-		return;
-	}
 	f = flow_alloc(e, FLOW_TYPE_TCP);
 	if (!f) {
 		tcp_rst_unknown(e, p);
@@ -828,6 +846,10 @@ static void tcp_syn_from_child(struct engine *e, const struct packet *p)
 		t->flags |= TCP_F_PROXY;
 	}
 	t->timer_at_ms = e->now_ms + TCP_CONNECT_MAX_MS;
+	if (pf.by_name && !name) {
+		tcp_no_name(e, t);
+		return;
+	}
 
 	/* DNS over TCP: the engine's resolver answers on the other end of
 	 * a loopback pair (dns.c); the socket is connected, EPOLLOUT says so

@@ -82,7 +82,7 @@ events() {
 		'["udp","other","synthetic_empty"]' | sort)"
 }
 
-@test "--proxy-only turns --proxy-dns on: no DNS packet reaches the lab resolver, curl http://origin.test/ still works" {
+@test "--proxy-only turns --proxy-dns on: no DNS packet reaches the lab resolver, curl http://origin.test/ still works, the report counts nothing direct" {
 	lab_capture_start nodns "host $LAB_DNS4 or host $LAB_DNS6 or port 53"
 	run cf user -p "$HTTP_PX" --proxy-only --flow-log "$LOG" -- sh -c '
 		curl -sS --max-time 10 http://origin.test/
@@ -94,6 +94,10 @@ events() {
 	assert_equal "$(lab_capture_count nodns)" 0
 	[[ -z $(events dns_answer 'select(.mode == "relayed")') ]]
 	assert_equal "$(events connect_result 'select(.via_proxy) | [.remote_addr, .status]')" "[\"$LAB_ORIGIN_NAME:80\",\"ok\"]"
+	# --report: the DNS over TCP went to childflow's resolver, which is
+	# not a connection around the proxy
+	run "$CHILDFLOW" --report "$LOG" --report-format json
+	jq -e '.proxy_usage == {"via_proxy": 1, "direct": 0, "resolver": 1}' <<<"$output"
 }
 
 @test "--deny-domain under --proxy-dns: the name gets an empty answer and no pool address, curl fails fast, the flow log says why" {
@@ -120,6 +124,24 @@ events() {
 	assert_equal "$(events policy_violation '[.protocol, .reason_code]')" "$(printf '%s\n' '["icmpv4","proxy_only"]' '["udp","proxy_only"]')"
 	run events policy_violation '.remote_ip'
 	[[ $(jq -r . <<<"$output" | sort -u) =~ $POOL4 ]]
+}
+
+@test "a pool address that stands for no name: the tree gets 'no route to host' at once, the flow log says why, nothing reaches the proxy" {
+	local before
+	before=$(wc -l <"$LAB_DIR/tinyproxy-noauth.log")
+	# 198.18.200.7 was never handed out in this run (a program may keep
+	# an address from an earlier one)
+	cf_timed user -p "$HTTP_PX" --proxy-dns --flow-log "$LOG" -- bash -c 'exec 3<>/dev/tcp/198.18.200.7/80'
+	echo "$CF_OUT"
+	assert_equal "$CF_STATUS" 1
+	assert_match "$CF_OUT" "No route to host"
+	assert_lt "$CF_SECONDS" 3
+	assert_equal "$(events connect_attempt '[.remote_addr, .via_proxy]')" '["198.18.200.7:80",true]'
+	assert_equal "$(events connect_result '[.status, .error, .error_detail]')" \
+		'["error","unreachable","--proxy-dns: 198.18.200.7 stands for no name in this run; resolve the name again"]'
+	# every attempt ends, with nothing moved
+	assert_equal "$(events flow_end '[.protocol, .bytes_sent, .bytes_received]')" '["tcp",0,0]'
+	assert_equal "$(wc -l <"$LAB_DIR/tinyproxy-noauth.log")" "$before"
 }
 
 @test "--proxy-only --no-proxy-dns: DNS to the engine is denied with proxy_only, over UDP and TCP" {
