@@ -168,14 +168,17 @@ check_ids() {
 # ---------------------------------------------------------------------------
 
 check_network() {
-	run --separate-stderr sb "$1" -- sh -c 'ip -o addr; echo ==; ip -o link; echo ==; ip route; echo ==; ip -6 route; echo ==; cat /proc/sys/net/ipv4/ping_group_range'
+	local host_cc
+	host_cc=$(cat /proc/sys/net/ipv4/tcp_congestion_control)
+	run --separate-stderr sb "$1" -- sh -c 'ip -o addr; echo ==; ip -o link; echo ==; ip route; echo ==; ip -6 route; echo ==; cat /proc/sys/net/ipv4/ping_group_range; echo ==; cat /proc/sys/net/ipv4/tcp_congestion_control'
 	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
-	local addrs links r4 r6 pgr
+	local addrs links r4 r6 pgr cc
 	addrs=$(awk '/^==$/ { n++; next } n == 0' <<<"$output")
 	links=$(awk '/^==$/ { n++; next } n == 1' <<<"$output")
 	r4=$(awk '/^==$/ { n++; next } n == 2' <<<"$output")
 	r6=$(awk '/^==$/ { n++; next } n == 3' <<<"$output")
 	pgr=$(awk '/^==$/ { n++; next } n == 4' <<<"$output")
+	cc=$(awk '/^==$/ { n++; next } n == 5' <<<"$output")
 	assert_match "$addrs" 'tun0 +inet 10\.0\.2\.100/24 '
 	assert_match "$addrs" 'tun0 +inet6 fd00::100/64 '
 	assert_match "$addrs" 'lo +inet 127\.0\.0\.1/8 '
@@ -191,13 +194,16 @@ check_network() {
 	local gid
 	gid=$(gid_of "$1")
 	((lo <= gid && gid <= hi)) || { echo "ping_group_range $pgr excludes $gid"; return 1; }
+	# the tree's TCP uses Reno on its hop to the engine; the host keeps its own
+	assert_equal "$cc" reno
+	assert_equal "$(cat /proc/sys/net/ipv4/tcp_congestion_control)" "$host_cc"
 }
 
-@test "root: lo up; tun0 with its addresses, MTU 65520 and the default routes" {
+@test "root: lo up; tun0 with its addresses, MTU 65520 and the default routes; TCP uses Reno" {
 	check_network root
 }
 
-@test "user: lo up; tun0 with its addresses, MTU 65520 and the default routes" {
+@test "user: lo up; tun0 with its addresses, MTU 65520 and the default routes; TCP uses Reno" {
 	check_network user
 }
 
