@@ -26,7 +26,11 @@
 #define FLOW_NONE      (-1)
 
 static union flow flow_table[FLOW_MAX];
-static int32_t flow_hash_bucket[FLOW_HASH_SIZE];
+/* Bucket heads hold an index + 1, 0 for none: the array starts out empty
+ * as zeroed memory, and costs nothing (512 KiB not written, not even
+ * faulted in) until flows use it
+ */
+static uint32_t flow_hash_bucket[FLOW_HASH_SIZE];
 static int32_t flow_free_head; /* free list */
 static int32_t flow_dead_head; /* dead list, emptied by flow_sweep() */
 static uint32_t flow_hiwater;  /* entries at or above are all FREE */
@@ -34,14 +38,24 @@ static uint32_t flow_fresh;    /* entries at or above were never used */
 static unsigned int flow_used;
 static uint64_t flow_seed;
 
+/* flow_bucket() / flow_bucket_set() - the first flow of bucket @b */
+static int32_t flow_bucket(uint32_t b)
+{
+	return (int32_t)flow_hash_bucket[b] - 1;
+}
+
+static void flow_bucket_set(uint32_t b, int32_t idx)
+{
+	flow_hash_bucket[b] = (uint32_t)(idx + 1);
+}
+
 void flow_init(void)
 {
-	uint32_t i;
-
 	/* Only what an earlier run of the table used needs clearing */
-	memset(flow_table, 0, flow_fresh * sizeof(flow_table[0]));
-	for (i = 0; i < FLOW_HASH_SIZE; i++)
-		flow_hash_bucket[i] = FLOW_NONE;
+	if (flow_fresh) {
+		memset(flow_table, 0, flow_fresh * sizeof(flow_table[0]));
+		memset(flow_hash_bucket, 0, sizeof(flow_hash_bucket));
+	}
 	flow_fresh = 0;
 	flow_free_head = FLOW_NONE;
 	flow_dead_head = FLOW_NONE;
@@ -155,8 +169,8 @@ void flow_activate(struct flow_common *f)
 	ASSERT(f->state == FLOW_STATE_NEW);
 	b = flow_hash(f->type, &f->child, f->child_port, &f->remote,
 		      f->remote_port);
-	f->next = flow_hash_bucket[b];
-	flow_hash_bucket[b] = (int32_t)flow_idx(f);
+	f->next = flow_bucket(b);
+	flow_bucket_set(b, (int32_t)flow_idx(f));
 	f->state = FLOW_STATE_ACTIVE;
 }
 
@@ -165,15 +179,20 @@ static void flow_unhash(struct flow_common *f)
 {
 	uint32_t b = flow_hash(f->type, &f->child, f->child_port, &f->remote,
 			       f->remote_port);
-	int32_t *link = &flow_hash_bucket[b];
-	int32_t idx = (int32_t)flow_idx(f);
+	int32_t idx = (int32_t)flow_idx(f), cur = flow_bucket(b);
 
-	while (*link != FLOW_NONE) {
-		if (*link == idx) {
-			*link = f->next;
+	if (cur == idx) {
+		flow_bucket_set(b, f->next);
+		return;
+	}
+	while (cur != FLOW_NONE) {
+		struct flow_common *c = &flow_table[cur].f;
+
+		if (c->next == idx) {
+			c->next = f->next;
 			return;
 		}
-		link = &flow_table[*link].f.next;
+		cur = c->next;
 	}
 	ASSERT(0); /* an ACTIVE flow is always in its chain */
 }
@@ -194,8 +213,8 @@ struct flow_common *flow_lookup(enum flow_type type, const struct ipaddr *child,
 				const struct ipaddr *remote,
 				uint16_t remote_port)
 {
-	int32_t idx = flow_hash_bucket[flow_hash(type, child, child_port,
-						 remote, remote_port)];
+	int32_t idx = flow_bucket(
+		flow_hash(type, child, child_port, remote, remote_port));
 
 	while (idx != FLOW_NONE) {
 		struct flow_common *f = &flow_table[idx].f;
