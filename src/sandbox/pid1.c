@@ -11,9 +11,12 @@
  * written its uid and gid maps: it sets up the network (netns.c) and
  * mounts /proc (mounts.c) meanwhile, then waits for the maps, opens ping
  * sockets to its gid and puts the tree's files in place (mounts.c), hands
- * tun0 over, and waits for GO.
+ * tun0 over, and forks the command's process, which does all it can
+ * before its exec and waits (a fork is no longer on the way from GO to
+ * the command: the engine finishes its set-up meanwhile). Then pid 1
+ * waits for GO.
  *
- * On GO it forks the command and stays behind as its init:
+ * On GO it lets the command exec and stays behind as its init:
  *
  *  - the command is exec'd with execvp() semantics: a PATH search, and a
  *    script without "#!" run by /bin/sh. When the exec fails, the command
@@ -196,11 +199,14 @@ static bool pid1_in_path(const char *name)
 	return found;
 }
 
-/* pid1_exec() - in the command's process: clean up what pid 1 set, and
- * exec the command; on failure write errno to @errfd and exit 127
+/* pid1_exec() - in the command's process: clean up what pid 1 set, wait
+ * for the byte pid 1 writes on @gofd once the engine is ready (EOF: pid 1
+ * gave up), and exec the command; on failure write errno to @errfd and
+ * exit 127
  */
 __attribute__((noreturn)) static void pid1_exec(const struct sandbox_plan *plan,
-						int errfd, const bool *ignored)
+						int errfd, int gofd,
+						const bool *ignored)
 {
 	char **argv = plan->cfg->command;
 	struct sigaction sa;
@@ -232,6 +238,16 @@ __attribute__((noreturn)) static void pid1_exec(const struct sandbox_plan *plan,
 		_exit(EXIT_CHILDFLOW);
 	}
 
+	{
+		char go;
+		ssize_t n;
+
+		do {
+			n = read(gofd, &go, 1);
+		} while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(EXIT_CHILDFLOW);
+	}
 	execvp(argv[0], argv);
 	err = errno;
 	if (err == EACCES && !strchr(argv[0], '/') && !pid1_in_path(argv[0]))
@@ -254,41 +270,77 @@ static int pid1_exec_error(const char *name, int err)
 	return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
 }
 
-/* pid1_run() - start the command, be its init until it exits
- * @blocked: the signals pid 1 keeps blocked (forwarded ones and SIGCHLD)
- * Return: the status pid 1 exits with.
- */
-static int pid1_run(const struct sandbox_plan *plan, const sigset_t *blocked,
-		    const bool *ignored)
-{
-	int ep[2], sfd, err = 0, status = EXIT_CHILDFLOW;
-	bool exec_failed;
-	pid_t cmd;
-	ssize_t n;
+/* The command's process, forked before the engine is ready */
+struct pid1_cmd {
+	pid_t pid;
+	int sfd;   /* signalfd of the signals pid 1 keeps blocked */
+	int errfd; /* reads the exec's errno, or EOF once it succeeded */
+	int gofd;  /* one byte here lets the command exec */
+};
 
-	sfd = signalfd(-1, blocked, SFD_CLOEXEC);
-	if (sfd < 0 || pipe2(ep, O_CLOEXEC)) {
+/* pid1_fork() - fork the command's process, which does all it can before
+ * waiting to exec (pid1_exec()): while the engine finishes its own set-up,
+ * so that GO costs no fork
+ * Return: 0, or -1 with one line printed.
+ */
+static int pid1_fork(const struct sandbox_plan *plan, const sigset_t *blocked,
+		     const bool *ignored, struct pid1_cmd *c)
+{
+	int ep[2], gp[2];
+
+	c->sfd = signalfd(-1, blocked, SFD_CLOEXEC);
+	if (c->sfd < 0 || pipe2(ep, O_CLOEXEC)) {
 		util_err("sandbox: cannot start the command: %s",
 			 strerror(errno));
-		return EXIT_CHILDFLOW;
+		return -1;
 	}
-	cmd = fork();
-	if (cmd < 0) {
+	if (pipe2(gp, O_CLOEXEC)) {
+		util_err("sandbox: cannot start the command: %s",
+			 strerror(errno));
+		return -1;
+	}
+	c->pid = fork();
+	if (c->pid < 0) {
 		util_err("sandbox: cannot start the command: fork: %s",
 			 strerror(errno));
-		return EXIT_CHILDFLOW;
+		return -1;
 	}
-	if (cmd == 0) {
+	if (c->pid == 0) {
 		close(ep[0]);
-		pid1_exec(plan, ep[1], ignored);
+		close(gp[1]);
+		pid1_exec(plan, ep[1], gp[0], ignored);
 	}
 	close(ep[1]);
+	close(gp[0]);
+	c->errfd = ep[0];
+	c->gofd = gp[1];
+	return 0;
+}
+
+/* pid1_run() - let the command forked by pid1_fork() exec, and be its
+ * init until it exits
+ * Return: the status pid 1 exits with.
+ */
+static int pid1_run(const struct sandbox_plan *plan, struct pid1_cmd *c)
+{
+	int sfd = c->sfd, err = 0, status = EXIT_CHILDFLOW;
+	bool exec_failed;
+	pid_t cmd = c->pid;
+	ssize_t n;
+	char go = SANDBOX_MSG_GO;
+
+	/* Let it exec. If it is gone already (a Ctrl-C while it waited),
+	 * the write fails, and its status below says how it ended.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	(void)!write(c->gofd, &go, 1);
+	close(c->gofd);
 
 	/* EOF: the exec succeeded (the pipe closed with it) */
 	do {
-		n = read(ep[0], &err, sizeof(err));
+		n = read(c->errfd, &err, sizeof(err));
 	} while (n < 0 && errno == EINTR);
-	close(ep[0]);
+	close(c->errfd);
 	exec_failed = n == (ssize_t)sizeof(err);
 	if (exec_failed)
 		status = pid1_exec_error(plan->cfg->command[0], err);
@@ -326,6 +378,7 @@ static int pid1_run(const struct sandbox_plan *plan, const sigset_t *blocked,
 
 void pid1_main(const struct sandbox_plan *plan, int ctl)
 {
+	struct pid1_cmd cmd;
 	bool ignored[NSIG];
 	struct sigaction old;
 	sigset_t blocked;
@@ -364,7 +417,12 @@ void pid1_main(const struct sandbox_plan *plan, int ctl)
 		_exit(EXIT_CHILDFLOW);
 	close(tun);
 
+	/* While the engine sets up: without GO, pid 1 exits, and the
+	 * waiting process dies with its PID namespace
+	 */
+	if (pid1_fork(plan, &blocked, ignored, &cmd))
+		_exit(EXIT_CHILDFLOW);
 	if (pid1_recv(ctl) != SANDBOX_MSG_GO)
 		_exit(EXIT_CHILDFLOW);
-	_exit(pid1_run(plan, &blocked, ignored));
+	_exit(pid1_run(plan, &cmd));
 }
