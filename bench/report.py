@@ -31,14 +31,12 @@ METRICS = {
     "tcp_down_4": ("TCP world->tree, 4 streams", "Gbit/s", True, "{:.2f}"),
 }
 THROUGHPUT = ["tcp_up_1", "tcp_up_4", "tcp_down_1", "tcp_down_4"]
-# The cost of each throughput run: machine-wide CPU time per GB moved, the
-# relay's own part of it, and how busy the CPUs were meanwhile.
+# The cost of each throughput run: machine-wide CPU time per GB moved, and
+# how busy the CPUs were meanwhile.
 for _m in THROUGHPUT:
     _label = METRICS[_m][0].removeprefix("TCP ")
     METRICS["cpu_" + _m] = ("CPU time per GB moved, " + _label, "CPU ms/GB", False,
                             "{:.0f}")
-    METRICS["relay_cpu_" + _m] = ("… of it in the relay, " + _label, "CPU ms/GB", False,
-                                  "{:.0f}")
     METRICS["busy_" + _m] = ("CPUs busy meanwhile, " + _label, "%", None, "{:.0f}")
 METRICS.update({
     "rr_p50": ("TCP request/response latency p50", "µs", False, "{:.1f}"),
@@ -62,7 +60,7 @@ METRICS.update({
 # Rows where a ratio to native means nothing (native has no relay process).
 NO_NATIVE_RATIO = {"scale_held", "scale_lost", "scale_rss_idle", "scale_rss_held",
                    "scale_per_conn", "scale_total_per_conn", "scale_tput_change"}
-NO_NATIVE_RATIO |= {"relay_cpu_" + m for m in THROUGHPUT} | {"busy_" + m for m in THROUGHPUT}
+NO_NATIVE_RATIO |= {"busy_" + m for m in THROUGHPUT}
 # Rows that native has figures for, though they take no ratio.
 NATIVE_HAS = {"scale_held", "scale_lost", "scale_tput_change"} | {
     "busy_" + m for m in THROUGHPUT}
@@ -274,7 +272,9 @@ def raw_table(t):
         for x in t.tools:
             vals = t.values.get((m, x), [])
             cells.append(", ".join(METRICS[m][3].format(v) for v in vals) or "-")
-        if not m.startswith("scale_") and any(c != "-" for c in cells):
+        repeated = not m.startswith("scale_") or m in ("scale_tput_base",
+                                                         "scale_tput_held")
+        if repeated and any(c != "-" for c in cells):
             rows.append([METRICS[m][0]] + cells)
     return md_table(rows)
 
@@ -340,7 +340,6 @@ def limits(t):
         if r is None or r >= 0.7 or not nat:
             continue
         cost, ncost = t.get("cpu_" + m, "childflow"), t.get("cpu_" + m, "native")
-        relay = t.get("relay_cpu_" + m, "childflow")
         busy, nbusy = t.get("busy_" + m, "childflow"), t.get("busy_" + m, "native")
         label = METRICS[m][0]
         if not cost or not ncost or not cpus:
@@ -352,8 +351,6 @@ def limits(t):
         text = ("* {} (×{:.2f} of native): a GB moved through childflow cost the "
                 "machine {:.0f} CPU-ms, against {:.0f} natively (×{:.2f})").format(
                     label, r, cost, ncost, cost / ncost)
-        if relay:
-            text += ", {:.0f} of them in the engine process".format(relay)
         text += ". The CPUs were {}% busy (natively {}%). ".format(
             fmt(busy, "{:.0f}"), fmt(nbusy, "{:.0f}"))
         if ceiling < 0.7 * nat:
@@ -474,7 +471,7 @@ def markdown(t, rows, paired=None):
         "## Every repetition",
         "",
         "The figures behind each median, in the order they were measured, to",
-        "show the spread (the scale rows above come from one run each).",
+        "show the spread (the scale rows of memory come from one run each).",
         "",
         raw_table(t),
         "",
@@ -504,8 +501,9 @@ def markdown(t, rows, paired=None):
         "* Cost of throughput: the machine's busy CPU time (user, nice, system, irq",
         "  and softirq in /proc/stat; idle, iowait and steal left out) across each",
         "  iperf3 run, start and end of the tree included, over the bytes received;",
-        "  everything counts: clients, servers, the lab's router and the relay. The",
-        "  relay's part is its own utime + stime, read every 50 ms until it exits.",
+        "  everything counts: clients, servers, the lab's router and the relay.",
+        "  Nothing polls while a run is measured (a process woken every 20 ms",
+        "  moved one-stream figures by 15 %).",
         "* Latency: `cfload rr`, {}-byte messages over one TCP connection, one at a".format(
             m.get("msg_size", "")),
         "  time, against an epoll echo server (`cfload serve`) in the world.",
@@ -523,7 +521,9 @@ def markdown(t, rows, paired=None):
         "* Scale: {} idle TCP connections from the tree to the world server; the".format(
             m.get("hold", "")),
         "  relay's VmRSS (childflow's parent, pasta, slirp4netns) before and with them",
-        "  open, and a one-stream upload before and while they are open. The growth",
+        "  open, and a one-stream upload before and while they are open ({} runs".format(
+            m.get("scale_runs", "1")),
+        "  each, the median of them, after one run not counted). The growth",
         "  per connection counts only memory touched once they open: what a relay",
         "  allocates and touches at start (a preallocated flow table) shows in",
         "  \"relay RSS before\" and in \"relay RSS with them / connections\". Socket",
