@@ -57,15 +57,22 @@ static const struct virtio_net_hdr tun_hdr_out = {
 	.gso_type = VIRTIO_NET_HDR_GSO_NONE,
 };
 
-void tun_write(struct engine *e, const void *pkt, size_t len)
+/* tun_write_hdr() - @pkt behind the virtio_net_hdr @vh, in one writev() */
+static void tun_write_hdr(struct engine *e, const struct virtio_net_hdr *vh,
+			  const void *pkt, size_t len)
 {
 	struct iovec iov[2] = {
-		{(void *)&tun_hdr_out, sizeof(tun_hdr_out)},
+		{(void *)vh, sizeof(*vh)},
 		{(void *)pkt, len},
 	};
 
 	while (writev(e->tun_fd, iov, 2) < 0 && errno == EINTR)
 		;
+}
+
+void tun_write(struct engine *e, const void *pkt, size_t len)
+{
+	tun_write_hdr(e, &tun_hdr_out, pkt, len);
 }
 
 void tun_write_partial(struct engine *e, const void *pkt, size_t len,
@@ -78,13 +85,8 @@ void tun_write_partial(struct engine *e, const void *pkt, size_t len,
 		.csum_start = (uint16_t)l4_off,
 		.csum_offset = (uint16_t)csum_off,
 	};
-	struct iovec iov[2] = {
-		{&vh, sizeof(vh)},
-		{(void *)pkt, len},
-	};
 
-	while (writev(e->tun_fd, iov, 2) < 0 && errno == EINTR)
-		;
+	tun_write_hdr(e, &vh, pkt, len);
 }
 
 void tun_handler(struct engine *e)
