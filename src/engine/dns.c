@@ -174,16 +174,27 @@ void dns_pool_release(const struct ipaddr *a)
 		fakeip_release(&dns_pool, a);
 }
 
+/* dns_event_init() - an event of @kind about flow @flow_id's DNS traffic
+ * with @server
+ */
+static void dns_event_init(struct event *ev, enum event_kind kind,
+			   uint32_t flow_id, const struct ipaddr *server)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->flow_id = flow_id;
+	ev->proto = EVENT_PROTO_DNS;
+	ev->remote = *server;
+	ev->remote_port = DNS_PORT;
+}
+
 /* dns_event_query() - report a query (@q parsed) asked of @server */
 static void dns_event_query(uint32_t flow_id, const struct ipaddr *server,
 			    bool tcp, const struct dnsmsg_question *q)
 {
-	struct event ev = {.kind = EVENT_DNS_QUERY,
-			   .flow_id = flow_id,
-			   .proto = EVENT_PROTO_DNS};
+	struct event ev;
 
-	ev.remote = *server;
-	ev.remote_port = DNS_PORT;
+	dns_event_init(&ev, EVENT_DNS_QUERY, flow_id, server);
 	ev.dns_tcp = tcp;
 	ev.qname = q->qname;
 	ev.qtype = q->qtype;
@@ -196,12 +207,9 @@ static void dns_event_answer(uint32_t flow_id, const struct ipaddr *server,
 			     const struct dnsmsg_answer *a,
 			     enum event_dns_mode mode, size_t len)
 {
-	struct event ev = {.kind = EVENT_DNS_ANSWER,
-			   .flow_id = flow_id,
-			   .proto = EVENT_PROTO_DNS};
+	struct event ev;
 
-	ev.remote = *server;
-	ev.remote_port = DNS_PORT;
+	dns_event_init(&ev, EVENT_DNS_ANSWER, flow_id, server);
 	ev.dns_tcp = tcp;
 	ev.qname = q ? q->qname : NULL;
 	ev.qtype = q ? q->qtype : 0;
@@ -217,12 +225,9 @@ static void dns_event_answer(uint32_t flow_id, const struct ipaddr *server,
 static void dns_event_deny(uint32_t flow_id, const struct ipaddr *server,
 			   const char *qname, const struct policy_decision *d)
 {
-	struct event ev = {.kind = EVENT_DENY,
-			   .flow_id = flow_id,
-			   .proto = EVENT_PROTO_DNS};
+	struct event ev;
 
-	ev.remote = *server;
-	ev.remote_port = DNS_PORT;
+	dns_event_init(&ev, EVENT_DENY, flow_id, server);
 	ev.qname = qname;
 	ev.decision = d;
 	events_emit(&ev);

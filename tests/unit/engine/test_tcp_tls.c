@@ -290,6 +290,20 @@ static ssize_t to_child(struct pair *p, size_t off, uint8_t *buf, size_t len)
 	return tcp_tls_to_child(p->tt, off, iov, 2);
 }
 
+/* to_child_wait() - to_child() until it has news (not -EAGAIN), for what
+ * the server just sent to arrive
+ */
+static ssize_t to_child_wait(struct pair *p, size_t off, uint8_t *buf,
+			     size_t len)
+{
+	ssize_t n = -EAGAIN;
+	int round;
+
+	for (round = 0; round < 100 && n == -EAGAIN; round++)
+		n = to_child(p, off, buf, len);
+	return n;
+}
+
 /* Every byte reaches the tree in order, across many wraps of the ring,
  * with the tunnel's first bytes first; unacknowledged bytes can be copied
  * again from any offset; ACKs of odd sizes
@@ -792,15 +806,13 @@ static void test_close_notify_is_eof(void **state)
 {
 	uint8_t buf[4096];
 	struct pair p;
-	ssize_t n = -EAGAIN;
-	int round;
+	ssize_t n;
 
 	(void)state;
 	pair_open(&p, NULL, 0, 0);
 	assert_int_equal(srv_send(&p, 0, 1000), 1000);
 	assert_true(SSL_shutdown(p.s) >= 0);
-	for (round = 0; round < 100 && n == -EAGAIN; round++)
-		n = to_child(&p, 0, buf, sizeof(buf));
+	n = to_child_wait(&p, 0, buf, sizeof(buf));
 	assert_int_equal(n, 1000);
 	check_pattern(buf, 0, 1000);
 	assert_int_equal(to_child(&p, 1000, buf, sizeof(buf)), 0);
@@ -818,15 +830,13 @@ static void test_cut_is_error_after_ack(void **state)
 {
 	uint8_t buf[4096];
 	struct pair p;
-	ssize_t n = -EAGAIN;
-	int round;
+	ssize_t n;
 
 	(void)state;
 	pair_open(&p, NULL, 0, 0);
 	assert_int_equal(srv_send(&p, 0, 1000), 1000);
 	shutdown(p.sfd, SHUT_RDWR);
-	for (round = 0; round < 100 && n == -EAGAIN; round++)
-		n = to_child(&p, 0, buf, sizeof(buf));
+	n = to_child_wait(&p, 0, buf, sizeof(buf));
 	assert_int_equal(n, 1000);
 	check_pattern(buf, 0, 1000);
 	/* in flight: wait for the tree's ACK */
